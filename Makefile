@@ -1,0 +1,47 @@
+# vocsvc: `make run` and `make test` each set up everything they need (safe to repeat), then run.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_STAMP := .apt-installed
+DEB_PKGS := espeak-ng festival festvox-ru sox ffmpeg
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install deps-apt eval bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch is installed first, pinned, so nothing pulls a CUDA build (resemblyzer and the training extras need it).
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test,train]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the tests use to synthesise speech fixtures; skipped when present or when not root.
+deps-apt:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: missing Debian packages:$$missing (sudo apt-get install$$missing)"; fi; \
+	fi
+
+run: install
+	$(BIN)/vocsvc analyze examples/sample.csv -o out/sample.jsonl
+	@echo "wrote out/sample.jsonl:"; head -c 1200 out/sample.jsonl; echo
+
+test: install deps-apt
+	$(BIN)/python -m pytest -q
+
+eval: install
+	$(BIN)/python models/train/evaluate.py
+
+bench: install
+	$(BIN)/python bench/analyze.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

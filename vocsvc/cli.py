@@ -1,0 +1,110 @@
+"""``vocsvc`` command line. Imports stay inside commands so ``vocsvc --help`` is instant."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+log = logging.getLogger("vocsvc")
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from vocsvc.analyzer import Analyzer
+    from vocsvc.errors import InputError
+    from vocsvc.io import open_text_output, read_rows
+    from vocsvc.settings import get_settings
+
+    analyzer = Analyzer(get_settings())
+    rows = read_rows(args.input, text_col=args.text_col, id_col=args.id_col)
+    out = open_text_output(args.output)
+    n = bad = 0
+    t0 = time.perf_counter()
+    bar = tqdm(unit=" texts", file=sys.stderr, disable=None if not args.progress else False, mininterval=0.5)
+    try:
+        for res in analyzer.pipe(rows, batch_size=args.batch_size):
+            d = res.to_dict()
+            bad += "error" in d
+            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+            n += 1
+            bar.update(1)
+    except InputError as e:
+        print(f"vocsvc: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+        if out is not sys.stdout:
+            out.close()
+        else:
+            out.flush()
+    dt = time.perf_counter() - t0
+    print(f"vocsvc: {n} rows ({bad} bad) in {dt:.1f}s, {n / dt if dt else 0:.0f} rows/s", file=sys.stderr)
+    return 0
+
+
+def _cmd_intents_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vocsvc.analyzer import Analyzer
+    from vocsvc.nlp.intents import load_intent_examples, train_intent_head
+    from vocsvc.settings import get_settings
+
+    settings = get_settings()
+    analyzer = Analyzer(settings)
+    t0 = time.perf_counter()
+    head = train_intent_head(load_intent_examples(Path(args.file)), analyzer.encoder, settings.encoder)
+    out = Path(args.output)
+    head.save(out)
+    print(
+        f"trained {len(head.labels)} intents in {time.perf_counter() - t0:.1f}s -> {out}.npz/.json; "
+        f"use it with VOCSVC_INTENTS_FILE={args.file}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vocsvc", description="Offline voice-of-customer analytics (ru/en).")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="tag texts: one JSON object per input row, in input order")
+    a.add_argument("input", help=".csv, .tsv, .jsonl, .parquet, .txt (one text per line) or - for stdin")
+    a.add_argument("-o", "--output", default="-", help="output .jsonl (default stdout)")
+    a.add_argument("--text-col", default="text")
+    a.add_argument("--id-col", default="id")
+    a.add_argument("--batch-size", type=int, default=None)
+    a.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a TTY")
+    a.set_defaults(func=_cmd_analyze)
+
+    i = sub.add_parser("intents", help="custom intents")
+    isub = i.add_subparsers(dest="intents_command", required=True)
+    it = isub.add_parser("train", help="train an intent head from a YAML of label: [examples]")
+    it.add_argument("file")
+    it.add_argument("-o", "--output", default="intent_custom", help="output base path (.npz + .json)")
+    it.set_defaults(func=_cmd_intents_train)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the CLI's last line of defence: a clear message, not a traceback
+        from vocsvc.errors import VocsvcError
+
+        if isinstance(e, VocsvcError | ValueError | OSError):
+            print(f"vocsvc: error: {e}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

