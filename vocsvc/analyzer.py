@@ -43,7 +43,7 @@ def check_text(text: object, max_chars: int) -> str | None:
     if text is None:
         return "empty text"
     if isinstance(text, bytes | bytearray):
-        return "binary content (bytes, not text)"
+        return "undecodable or binary content (not valid text in the file's encoding)"
     if not isinstance(text, str):
         return f"text must be a string, got {type(text).__name__}"
     if not text.strip():
@@ -145,6 +145,16 @@ class Analyzer:
         self.analyze(["warm up", "прогрев"])
 
     # ------------------------------------------------------------------ running
+    @cached_property
+    def _pool(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="vocsvc-encoder")
+
+    def _encode_and_score(self, clean: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        X = self.encoder(clean)
+        return X, self.emotion_head.predict(X), self.intent_head.predict(X)
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings of texts as the pipeline sees them (PII redacted first)."""
         from vocsvc.nlp.pii import redact
@@ -179,13 +189,17 @@ class Analyzer:
             langs = self.language(raw)
             reds = [redact(t, find_pii(t)) for t in raw]
             clean = [r.text for r in reds]
-            X = self.encoder(clean)
-            emo = self.emotion_head.predict(X)
-            intent = self.intent_head.predict(X)
-            docs = self.lemmatizer(clean, [lr.lang for lr in langs])
-            kws = self.keywords(docs)
-            cats = self.categories(docs)
-            ents = self.entities(clean, docs) if s.entities else [[] for _ in docs]
+            # The encoder (C/BLAS, releases the GIL) runs beside the spaCy/natasha stages: two cores, two lanes.
+            # Models are loaded here, on this thread, so lazy loading never races.
+            self.encoder, self.emotion_head, self.intent_head  # noqa: B018
+            heads_ready = self._pool.submit(self._encode_and_score, clean)
+            try:
+                docs = self.lemmatizer(clean, [lr.lang for lr in langs])
+                kws = self.keywords(docs)
+                cats = self.categories(docs)
+                ents = self.entities(clean, docs) if s.entities else [[] for _ in docs]
+            finally:
+                X, emo, intent = heads_ready.result()
 
         emb = np.zeros((len(texts), X.shape[1]), np.float32)
         emb[good] = X

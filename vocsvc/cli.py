@@ -66,6 +66,16 @@ def _cmd_intents_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_models_check(args: argparse.Namespace) -> int:
+    from vocsvc.registry import check_registry
+    from vocsvc.settings import get_settings
+
+    statuses = check_registry(get_settings().models_dir)
+    for st in statuses:
+        print(f"{'ok ' if st.ok else 'BAD'} {st.role:28s} {st.source:48s} {st.detail}")
+    return 0 if all(st.ok for st in statuses) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vocsvc", description="Offline voice-of-customer analytics (ru/en).")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -86,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("file")
     it.add_argument("-o", "--output", default="intent_custom", help="output base path (.npz + .json)")
     it.set_defaults(func=_cmd_intents_train)
+    m = sub.add_parser("models", help="model registry")
+    msub = m.add_subparsers(dest="models_command", required=True)
+    mc = msub.add_parser("check", help="verify that every model in models/registry.yaml is installed and intact")
+    mc.set_defaults(func=_cmd_models_check)
     return p
 
 

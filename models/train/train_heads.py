@@ -74,7 +74,7 @@ def train_intent_cx(enc, out_dir) -> None:
         labels += lab
     X = embed_cached(enc, texts, "cx_train")
     y = np.array([CX_INTENTS.index(lab) for lab in labels])
-    W, b = fit_softmax(X, y, len(CX_INTENTS), l2=1e-4, epochs=300, lr=0.05, seed=SEED)
+    W, b = fit_softmax(X, y, len(CX_INTENTS), seed=SEED)
     head = Head("intent_cx", enc.name, CX_INTENTS, [(W, b)], np.full(len(CX_INTENTS), 0.35), "softmax",
                 meta={"trained_on": f"CX seed set, training part ({len(texts)} examples, en + ru)"})
     head.save(out_dir / "intent_cx")
@@ -85,7 +85,7 @@ def train_banking77(enc, out_dir) -> None:
     X = embed_cached(enc, texts, "bk_train")
     labels = sorted(set(cats))
     y = np.array([labels.index(c) for c in cats])
-    W, b = fit_softmax(X, y, len(labels), l2=1e-4, epochs=300, lr=0.05, seed=SEED)
+    W, b = fit_softmax(X, y, len(labels), epochs=400, seed=SEED)
     head = Head("banking77", enc.name, labels, [(W, b)], np.full(len(labels), 0.0), "softmax",
                 meta={"trained_on": "Banking77 train (10,003 rows)"})
     head.save(out_dir / "banking77")

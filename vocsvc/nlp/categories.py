@@ -39,9 +39,12 @@ class CategoryMatcher:
                 plain = [p for p in phrases if "*" not in p]
                 docs = lemmatizer(plain, [lang] * len(plain)) if plain else []
                 for doc in docs:
-                    parts = tuple(t.lemma for t in doc.tokens if t.pos != "PUNCT")
-                    if parts:
-                        self._index.setdefault(lang, {}).setdefault(parts[0], []).append(_Pattern(cat, parts))
+                    # Both the lemmas and the word forms: a lone entry has no context, so its lemma can differ
+                    # from the same word's lemma in a sentence ("worst" -> "bad").
+                    for parts in {tuple(t.lemma for t in doc.tokens if t.pos != "PUNCT"),
+                                  tuple(t.text.lower() for t in doc.tokens if t.pos != "PUNCT")}:
+                        if parts:
+                            self._index.setdefault(lang, {}).setdefault(parts[0], []).append(_Pattern(cat, parts))
                 for p in phrases:
                     if "*" in p:
                         parts = tuple(w.lower() for w in p.split())
@@ -55,8 +58,9 @@ class CategoryMatcher:
             found: set[str] = set()
             index = self._index.get(doc.lang, {})
             for i, lemma in enumerate(lemmas):
-                for pat in index.get(lemma, ()):
-                    if pat.category not in found and tuple(lemmas[i : i + len(pat.parts)]) == pat.parts:
+                for pat in (*index.get(lemma, ()), *index.get(words[i], ())):
+                    n = len(pat.parts)
+                    if pat.category not in found and pat.parts in (tuple(lemmas[i : i + n]), tuple(words[i : i + n])):
                         found.add(pat.category)
                 for pat in self._prefix.get(doc.lang, ()):
                     if pat.category not in found and _prefix_match(pat.parts, lemmas, words, i):

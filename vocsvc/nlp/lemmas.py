@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from vocsvc.errors import ModelNotFoundError
+from vocsvc.nlp.pii import PLACEHOLDERS
+
+PLACEHOLDER_WORDS = {p.strip("[]") for p in PLACEHOLDERS.values()}
 
 log = logging.getLogger("vocsvc")
 
@@ -100,7 +103,18 @@ class Lemmatizer:
                         lemma, pos = ru_parse(t.lower_) if t.is_alpha else (t.lower_, "PUNCT" if t.is_punct else "X")
                         toks.append(Token(t.text, lemma, pos, t.idx, lemma in stops or t.lower_ in stops, t.is_alpha))
                     out[i] = Doc("ru", toks)
+        for d in out:
+            _mark_placeholders(d)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
+
+
+def _mark_placeholders(doc: Doc) -> None:
+    """``[CARD]``, ``[PHONE]``... are redaction marks, not words: no keyword, category or entity comes from them."""
+    toks = doc.tokens
+    for i, t in enumerate(toks):
+        if t.text in PLACEHOLDER_WORDS and 0 < i < len(toks) - 1 and toks[i - 1].text == "[" and toks[i + 1].text == "]":
+            t.pos, t.is_stop, t.is_alpha, t.lemma = "X", True, False, t.text
+    doc.entities = [e for e in doc.entities if e[0].strip("[]") not in PLACEHOLDER_WORDS]
 
 
 @lru_cache(maxsize=1)

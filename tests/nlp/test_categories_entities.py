@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from vocsvc.nlp.categories import CategoryMatcher
+from vocsvc.nlp.entities import EntityOptions, EntityRecognizer
+from vocsvc.nlp.lemmas import load_lemmatizer
+from vocsvc.settings import REPO_MODELS_DIR
+
+
+def test_shipped_lexicon_matches_inflections():
+    lem = load_lemmatizer()
+    m = CategoryMatcher(REPO_MODELS_DIR / "lexicons" / "categories.yaml", lem)
+    texts = ["Спасибо большое!", "Я недовольна, ужасное обслуживание", "Расторгну договор и подам в суд",
+             "Позовите руководителя", "Здравствуйте, меня зовут Ольга, чем могу помочь?", "ну ты и мудак",
+             "Thanks a lot", "I'm switching to another provider and calling my lawyer", "let me speak to a manager",
+             "this is fucking ridiculous", "Good morning, my name is Tom, how can I help?", "The parcel is here"]
+    langs = ["ru"] * 6 + ["en"] * 6
+    got = m(lem(texts, langs))
+    assert got[0] == ["gratitude"]
+    assert "dissatisfaction" in got[1]
+    assert {"churn_threat", "legal_threat"} <= set(got[2])
+    assert "escalation_request" in got[3]
+    assert "politeness" in got[4]
+    assert "profanity" in got[5]
+    assert got[6] == ["gratitude"]
+    assert {"churn_threat", "legal_threat"} <= set(got[7])
+    assert "escalation_request" in got[8]
+    assert {"profanity", "dissatisfaction"} <= set(got[9])
+    assert "politeness" in got[10]
+    assert got[11] == []
+
+
+def test_custom_lexicon(tmp_path: Path):
+    f = tmp_path / "lex.yaml"
+    f.write_text("categories:\n  refund_word:\n    ru: [возврат]\n    en: [refund*]\n", encoding="utf-8")
+    lem = load_lemmatizer()
+    m = CategoryMatcher(f, lem)
+    got = m(lem(["Где мой возврат?", "с возвратом проблемы", "refunding now", "no"], ["ru", "ru", "en", "en"]))
+    assert got == [["refund_word"], ["refund_word"], ["refund_word"], []]
+
+
+def test_entities_ru_en_and_products():
+    lem = load_lemmatizer()
+    rec = EntityRecognizer(EntityOptions(products=("iPhone 15", "Айфон")), lem)
+    texts = ["John Smith from London bought an iPhone 15.", "Иван Петров из Москвы вернул айфона в Сбербанк."]
+    en, ru = rec(texts, lem(texts, ["en", "ru"]))
+    assert ("John Smith", "PER") in [(e.text, e.label) for e in en]
+    assert ("London", "LOC") in [(e.text, e.label) for e in en]
+    assert ("iPhone 15", "PRODUCT") in [(e.text, e.label) for e in en]
+    assert {("Иван Петров", "PER"), ("Москвы", "LOC"), ("айфона", "PRODUCT")} <= {(e.text, e.label) for e in ru}
+    for t, ents in zip(texts, (en, ru)):
+        assert all(t[e.start : e.end] == e.text for e in ents)

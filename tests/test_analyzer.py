@@ -1,0 +1,80 @@
+"""End-to-end tagging with the real bundled models and shipped heads."""
+from vocsvc.types import RowError, Tags
+
+
+def test_tags_english_complaint(analyzer):
+    (t,) = analyzer.analyze(
+        ["This is the worst service ever. I want a refund for my broken phone, card 4539 1488 0343 6467."], ["a1"]
+    )
+    assert isinstance(t, Tags) and t.id == "a1" and t.lang == "en"
+    assert "[CARD]" in t.text_redacted and "4539" not in t.text_redacted
+    assert t.sentiment.label == "negative" and t.sentiment.score < -0.2
+    assert t.emotion in {"anger", "disgust", "sadness"}
+    assert "refund_request" in [i.label for i in t.intents[:2]]
+    assert "dissatisfaction" in t.categories
+    assert "refund" in t.keywords
+
+
+def test_tags_russian_praise(analyzer):
+    (t,) = analyzer.analyze(["Огромное спасибо Марии из поддержки, всё решили за пять минут, очень довольна!"])
+    assert t.lang == "ru"
+    assert t.sentiment.label == "positive" and t.sentiment.score > 0.2
+    assert t.emotion == "joy"
+    assert t.intents and t.intents[0].label == "praise"
+    assert "gratitude" in t.categories
+    assert any(e.label == "PER" for e in t.entities)
+
+
+def test_russian_inflections_match_categories_and_keywords(analyzer):
+    (t,) = analyzer.analyze(["Подам в суд, если не оформите возврат денег за заказ"])
+    assert "legal_threat" in t.categories
+    assert any("возврат" in k for k in t.keywords)
+
+
+def test_bad_rows_do_not_stop_the_batch(analyzer):
+    texts = ["fine text", "", "   ", None, b"\x00\x01binary", "x" * (analyzer.settings.max_text_chars + 1),
+             "bad\x00nul", "ещё нормальный текст"]
+    res = analyzer.analyze(texts, [str(i) for i in range(len(texts))])
+    assert [type(r).__name__ for r in res] == ["Tags", "RowError", "RowError", "RowError", "RowError",
+                                               "RowError", "RowError", "Tags"]
+    assert "empty" in res[1].error and "too long" in res[5].error and "undecodable" in res[4].error
+    assert [r.id for r in res] == [str(i) for i in range(len(texts))]
+
+
+def test_output_schema(analyzer):
+    (t,) = analyzer.analyze(["Where is my parcel? Tracking hasn't updated for a week."], ["x"])
+    d = t.to_dict()
+    assert set(d) == {"id", "lang", "text_redacted", "pii", "sentiment", "emotion", "emotions", "intents",
+                      "categories", "keywords", "entities"}
+    assert d["intents"][0]["label"] == "delivery"
+    assert all(a["score"] >= b["score"] for a, b in zip(d["emotions"], d["emotions"][1:]))
+    assert -1 <= d["sentiment"]["score"] <= 1
+
+
+def test_batch_equals_single(analyzer):
+    texts = ["I love it", "Ненавижу ваш сервис", "Where is my order?"]
+    batch = [r.to_dict() for r in analyzer.analyze(texts)]
+    single = [analyzer.analyze([t])[0].to_dict() for t in texts]
+    for b, s in zip(batch, single):
+        assert b["intents"][0]["label"] == s["intents"][0]["label"]
+        assert abs(b["sentiment"]["score"] - s["sentiment"]["score"]) < 1e-3
+
+
+def test_user_intents_file(tmp_path, settings):
+    from vocsvc.analyzer import Analyzer
+
+    f = tmp_path / "intents.yaml"
+    f.write_text(
+        "loyalty_points:\n  en: [where are my bonus points, my points are missing, points not credited]\n"
+        "  ru: [не начислили баллы, где мои бонусы]\n"
+        "store_hours: [when do you open, what time do you close, во сколько открываетесь]\n"
+        "other: [hello, ok thanks, привет]\n",
+        encoding="utf-8",
+    )
+    a = Analyzer(settings.model_copy(update={"intents_file": f}))
+    res = a.analyze(["I didn't get my bonus points for last purchase", "Во сколько вы закрываетесь?"])
+    assert [r.intents[0].label for r in res] == ["loyalty_points", "store_hours"]
+
+
+def test_row_error_to_dict():
+    assert RowError("7", "empty text").to_dict() == {"id": "7", "error": "empty text"}
