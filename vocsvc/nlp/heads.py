@@ -104,6 +104,7 @@ def _atomic_write(path: Path, write, binary: bool) -> None:
     try:
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
             write(f)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; heads are read by other users (the Docker image's)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

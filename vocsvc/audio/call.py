@@ -1,0 +1,97 @@
+"""One call end to end: decode -> per-channel Whisper -> roles -> redaction and tags -> metrics and rollups."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from vocsvc.audio.metrics import call_metrics
+from vocsvc.audio.roles import assign_roles, choose_agent
+from vocsvc.audio.transcribe import SR, WhisperRunner, get_runner, load_audio
+from vocsvc.audio.types import Transcript, Utterance
+from vocsvc.settings import Settings, get_settings
+from vocsvc.types import Tags
+
+log = logging.getLogger("vocsvc")
+_HINTS = {"left": 0, "right": 1, "auto": None, None: None}
+
+
+def transcribe_call(
+    path: str | Path,
+    agent_channel: str | int | None = "auto",
+    settings: Settings | None = None,
+    analyzer=None,
+    runner: WhisperRunner | None = None,
+) -> Transcript:
+    """Transcribe, attribute, redact and tag one recording. Raises AudioError for unusable input."""
+    s = settings or get_settings()
+    runner = runner or get_runner(s)
+    if analyzer is None:
+        from vocsvc.analyzer import Analyzer
+
+        analyzer = Analyzer(s)
+    hint = agent_channel if isinstance(agent_channel, int) else _HINTS[agent_channel]
+    chans = load_audio(path, s.max_audio_seconds)
+    duration = len(chans[0]) / SR
+
+    utterances: list[Utterance] = []
+    langs: dict[int, str | None] = {}
+    dropped = 0
+    for ch, audio in enumerate(chans):
+        lang, _p = runner.detect_language(audio) if float(abs(audio).max(initial=0.0)) >= 1e-4 else (None, 0.0)
+        langs[ch] = lang
+        utts, d = runner.segments(audio, ch, lang)
+        utterances += utts
+        dropped += d
+    utterances.sort(key=lambda u: (u.start, u.channel))
+
+    by_channel = {ch: [u for u in utterances if u.channel == ch] for ch in range(len(chans))}
+    agent = choose_agent(by_channel, hint if len(chans) == 2 else None) if len(chans) == 2 else None
+    assign_roles(utterances, agent)
+
+    if utterances:
+        analysis = analyzer.analyze([u.text for u in utterances])
+        for u, tags in zip(utterances, analysis):
+            if isinstance(tags, Tags):
+                u.tags = tags
+                u.text_redacted = tags.text_redacted
+                u.lang = u.lang or tags.lang
+            else:
+                u.text_redacted = ""
+                u.flags.append(f"untagged: {tags.error}")
+
+    spoken = [lang for ch, lang in langs.items() if by_channel.get(ch)]
+    languages = {("agent" if ch == agent else "customer" if agent is not None else f"channel_{ch}"): lang
+                 for ch, lang in langs.items() if by_channel.get(ch) and lang}
+    language = Counter(spoken).most_common(1)[0][0] if spoken else None
+    return Transcript(
+        source=str(path), duration=duration, channels=len(chans), language=language,
+        languages=languages if len(set(languages.values())) > 1 else {}, utterances=utterances,
+        metrics=call_metrics(utterances, duration), rollups=rollups(utterances), agent_channel=agent,
+        dropped_segments=dropped,
+    )
+
+
+def _mean(xs: list[float]) -> float | None:
+    return round(sum(xs) / len(xs), 3) if xs else None
+
+
+def rollups(utterances: list[Utterance]) -> dict[str, Any]:
+    """Call-level summary: the customer's sentiment at the start and the end, dominant emotions, intents ..."""
+    cust = [u for u in utterances if u.tags is not None and u.role in ("customer", "unknown")]
+    scores = [u.tags.sentiment.score for u in cust if u.tags.sentiment]
+    k = max(1, min(3, len(scores) // 3 or 1))
+    start, end = _mean(scores[:k]), _mean(scores[-k:])
+    trajectory = None
+    if start is not None and end is not None:
+        trajectory = "improved" if end - start > 0.2 else "worsened" if start - end > 0.2 else "stable"
+    emotions = Counter(u.tags.emotion for u in cust if u.tags.emotion and u.tags.emotion != "neutral")
+    intents = Counter(i.label for u in cust for i in u.tags.intents[:1] if i.label != "other")
+    cats = Counter(c for u in utterances if u.tags for c in u.tags.categories)
+    pii = Counter(p.type for u in utterances if u.tags for p in u.tags.pii)
+    return {
+        "customer_sentiment_start": start, "customer_sentiment_end": end, "sentiment_trajectory": trajectory,
+        "dominant_emotions": [e for e, _ in emotions.most_common(3)],
+        "intents": dict(intents.most_common()), "categories": dict(cats.most_common()), "pii_found": dict(pii),
+    }
