@@ -4,8 +4,8 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests need (the text pipeline needs none; audio fixtures will add espeak-ng, sox ...).
-DEB_PKGS :=
+# Debian packages the tests need: speech synthesis for the synthetic two-party calls.
+DEB_PKGS := espeak-ng festival festvox-ru sox
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 

@@ -250,16 +250,19 @@ class Analyzer:
         return labels[k].removeprefix("ekman:") if ratio[k] >= 1 else "neutral"
 
     def _sentiment(self, p: np.ndarray) -> Sentiment:
+        """Label and score agree: each side's probability is scaled so its threshold maps to 0.5, and
+        score = scaled(positive) - scaled(negative), so a negative label always has a negative score."""
         labels, sl = self._block("sentiment")
-        probs = dict(zip([lb.removeprefix("sentiment:") for lb in labels], p[sl]))
-        thr = dict(zip([lb.removeprefix("sentiment:") for lb in labels], self.emotion_head.thresholds[sl]))
-        pos, neg = probs["positive"] / thr["positive"], probs["negative"] / thr["negative"]
-        score = float(np.clip(probs["positive"] - probs["negative"], -1, 1))
-        if max(pos, neg) < 1:
+        names = [lb.removeprefix("sentiment:") for lb in labels]
+        probs = dict(zip(names, p[sl]))
+        thr = dict(zip(names, self.emotion_head.thresholds[sl]))
+        pos = min(1.0, float(probs["positive"]) / (2 * float(thr["positive"])))
+        neg = min(1.0, float(probs["negative"]) / (2 * float(thr["negative"])))
+        if max(pos, neg) < 0.5:
             label = "neutral"
         else:
             label = "positive" if pos >= neg else "negative"
-        return Sentiment(label, round(score, 3))
+        return Sentiment(label, round(pos - neg, 3))
 
     @staticmethod
     def _labels(head, p: np.ndarray) -> list[Label]:

@@ -66,6 +66,45 @@ def _cmd_intents_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_transcribe(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from vocsvc.analyzer import Analyzer
+    from vocsvc.audio.call import transcribe_call
+    from vocsvc.audio.transcribe import AudioError
+    from vocsvc.settings import get_settings
+
+    settings = get_settings()
+    if args.language:
+        settings = settings.model_copy(update={"transcribe_language": args.language})
+    analyzer = Analyzer(settings)
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for f in tqdm(args.files, unit=" file", file=sys.stderr, disable=None if len(args.files) > 1 else True):
+        stem = Path(f).stem
+        t0 = time.perf_counter()
+        try:
+            tr = transcribe_call(f, args.agent_channel, settings, analyzer,
+                                 redact_audio_to=out_dir / f"{stem}.redacted.wav" if args.redact_audio else None)
+        except AudioError as e:
+            failed += 1
+            print(f"{f}: FAILED: {e}", file=sys.stderr)
+            continue
+        dt = time.perf_counter() - t0
+        target = out_dir / f"{stem}.json"
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(tr.to_dict(with_words=args.words), ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(target)
+        r = tr.rollups
+        print(f"{f}: {tr.duration:.0f}s, {tr.channels} ch, {tr.language}, {len(tr.utterances)} utterances, "
+              f"RTF {dt / max(tr.duration, 1e-9):.2f}, customer sentiment {r['customer_sentiment_start']} -> "
+              f"{r['customer_sentiment_end']}, PII {r['pii_found'] or 'none'} -> {target}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_models_check(args: argparse.Namespace) -> int:
     from vocsvc.registry import check_registry
     from vocsvc.settings import get_settings
@@ -96,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("file")
     it.add_argument("-o", "--output", default="intent_custom", help="output base path (.npz + .json)")
     it.set_defaults(func=_cmd_intents_train)
+    t = sub.add_parser("transcribe", help="call recordings -> role-attributed, redacted, tagged JSON transcripts")
+    t.add_argument("files", nargs="+", help="audio files (any format PyAV decodes)")
+    t.add_argument("-o", "--output", default="transcripts", help="output folder (one <name>.json per file)")
+    t.add_argument("--agent-channel", choices=["left", "right", "auto"], default="auto")
+    t.add_argument("--language", choices=["auto", "ru", "en"], default=None)
+    t.add_argument("--redact-audio", action="store_true", help="also write <name>.redacted.wav, PII silenced")
+    t.add_argument("--words", action="store_true", help="include word timestamps")
+    t.set_defaults(func=_cmd_transcribe)
+
     m = sub.add_parser("models", help="model registry")
     msub = m.add_subparsers(dest="models_command", required=True)
     mc = msub.add_parser("check", help="verify that every model in models/registry.yaml is installed and intact")

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         "cache dir), a local CTranslate2 folder, or a hub name such as 'small'.",
     )
     whisper_compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
-    whisper_beam_size: int = Field(1, ge=1, le=10)
+    whisper_beam_size: int = Field(5, ge=1, le=10)
     whisper_threads: int = Field(0, ge=0, description="0 = all cores.")
     whisper_vad: bool = Field(True, description="Silero VAD before decoding (keeps silence away from Whisper).")
     transcribe_language: str = Field("auto", description="'auto' (restricted to `languages`) or a language code.")

@@ -144,7 +144,8 @@ units (ReLU), averaged in logit space and shipped as one network (float16 weight
 rows not used for training).
 
 Russian is evaluated on the machine translation of GoEmotions test (`ru_goemotions`); no test row was used for
-training or calibration. Sentiment as served (`negative/neutral/positive`, score = P(positive) - P(negative))
+training or calibration. Sentiment as served (`negative/neutral/positive`; score in [-1, 1] = calibrated positive minus negative
+strength, each threshold mapped to 0.5)
 comes from the sentiment outputs; `emotion` (Ekman) is the group with the highest probability/threshold ratio.
 
 ## Scores (GoEmotions test, macro-F1, multi-label with tuned thresholds)

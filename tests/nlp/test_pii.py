@@ -30,6 +30,9 @@ def types(text):
          "мой телефон [PHONE]"),
         ("write to john.doe+shop@mail.co.uk!", "write to [EMAIL]!"),
         ("IBAN DE89 3704 0044 0532 0130 00 ok", "IBAN [IBAN] ok"),
+        # a transcript mis-heard one digit: no Luhn, but it was said to be a card
+        ("my card number is 453-I-N-1488-0343-6467.", "my card number is 453-I-N-[CARD]."),
+        ("номер карты 4539 1488 0343 6468", "номер карты [CARD]"),
         ("паспорт 45 06 123456 выдан", "паспорт [PASSPORT] выдан"),
         ("СНИЛС 112-233-445 95", "СНИЛС [SNILS]"),
         ("ИНН 7707083893", "ИНН [INN]"),
@@ -48,7 +51,8 @@ def test_redacts(text, expected):
         "заказ 89161234567 отменён",  # order context: not a phone
         "Price: $1,299.99, delivered 12/05/2024, invoice 2024-000123",
         "one of my two orders",
-        "4539 1488 0343 6468",  # fails Luhn
+        "4539 1488 0343 6468",  # fails Luhn, no card context
+        "tracking 1Z99 9999 9999 9999",
     ],
 )
 def test_keeps_non_pii(text):

@@ -23,8 +23,12 @@ def transcribe_call(
     settings: Settings | None = None,
     analyzer=None,
     runner: WhisperRunner | None = None,
+    redact_audio_to: str | Path | None = None,
 ) -> Transcript:
-    """Transcribe, attribute, redact and tag one recording. Raises AudioError for unusable input."""
+    """Transcribe, attribute, redact and tag one recording. Raises AudioError for unusable input.
+
+    ``redact_audio_to``: also write a WAV copy with the spoken PII silenced (needs word timestamps).
+    """
     s = settings or get_settings()
     runner = runner or get_runner(s)
     if analyzer is None:
@@ -65,12 +69,18 @@ def transcribe_call(
     languages = {("agent" if ch == agent else "customer" if agent is not None else f"channel_{ch}"): lang
                  for ch, lang in langs.items() if by_channel.get(ch) and lang}
     language = Counter(spoken).most_common(1)[0][0] if spoken else None
-    return Transcript(
+    tr = Transcript(
         source=str(path), duration=duration, channels=len(chans), language=language,
         languages=languages if len(set(languages.values())) > 1 else {}, utterances=utterances,
         metrics=call_metrics(utterances, duration), rollups=rollups(utterances), agent_channel=agent,
         dropped_segments=dropped,
     )
+    if redact_audio_to is not None:
+        from vocsvc.audio.redact_audio import redact_audio
+
+        tr.redacted_spans = redact_audio(chans, tr, Path(redact_audio_to))
+        tr.redacted_audio = str(redact_audio_to)
+    return tr
 
 
 def _mean(xs: list[float]) -> float | None:

@@ -37,7 +37,7 @@ class AudioError(VocsvcError):
 class WhisperOptions:
     model: str = "bundled:whisper-base"
     compute_type: str = "int8"
-    beam_size: int = 1
+    beam_size: int = 5
     threads: int = 0
     vad: bool = True
     language: str | None = None  # None = detect, restricted to `languages`
@@ -174,9 +174,30 @@ class WhisperRunner:
             prev = text
             flags = ["low_confidence"] if s.avg_logprob < -1.0 else []
             words = [Word(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
-            out.append(Utterance("unknown", channel, float(s.start), float(s.end), text, words=words, flags=flags,
-                                 lang=language))
+            if not words:
+                out.append(Utterance("unknown", channel, float(s.start), float(s.end), text, flags=flags,
+                                     lang=language))
+                continue
+            # Whisper joins turns across a pause (and the other party's turn between them): split on pauses and
+            # take the times from the words, not the segment's padded bounds.
+            for part in _split_on_pauses(words, MAX_PAUSE):
+                out.append(Utterance("unknown", channel, part[0].start, part[-1].end,
+                                     "".join(w.word for w in part).strip(), words=part, flags=list(flags),
+                                     lang=language))
         return out, dropped
+
+
+MAX_PAUSE = 0.8  # seconds of silence inside a segment that start a new utterance
+
+
+def _split_on_pauses(words: list[Word], max_pause: float) -> list[list[Word]]:
+    parts = [[words[0]]]
+    for prev, w in zip(words, words[1:]):
+        if w.start - prev.end > max_pause:
+            parts.append([w])
+        else:
+            parts[-1].append(w)
+    return parts
 
 
 def options_from_settings(s: Settings) -> WhisperOptions:

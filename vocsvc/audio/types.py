@@ -67,6 +67,8 @@ class Transcript:
     rollups: dict[str, Any]
     agent_channel: int | None
     dropped_segments: int = 0  # segments removed as hallucination / repetition
+    redacted_audio: str | None = None
+    redacted_spans: list[tuple[int, float, float]] = field(default_factory=list)  # (channel, start, end)
 
     def to_dict(self, with_words: bool = False) -> dict[str, Any]:
         return {
@@ -74,5 +76,6 @@ class Transcript:
             "language": self.language, "languages": self.languages, "agent_channel": self.agent_channel,
             "metrics": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self.metrics).items()},
             "rollups": self.rollups, "dropped_segments": self.dropped_segments,
+            "redacted_audio": self.redacted_audio, "redacted_spans": self.redacted_spans,
             "utterances": [u.to_dict(with_words) for u in self.utterances],
         }

@@ -212,6 +212,10 @@ def _find_in_runs(text: str) -> list[tuple[str, int, int]]:
             a, b = best
             found.append(("card_number", groups[a][1], groups[b][2]))
             continue
+        if 12 <= total <= 19 and _CARD_CTX.search(text[max(0, run[0].start - 40) : run[0].start]):
+            # Said to be a card but fails Luhn: a mis-heard digit in a transcript is still a card number.
+            found.append(("card_number", groups[0][1], groups[-1][2]))
+            continue
         if spoken:
             # A phone read aloud: 'plus seven nine one six ...' or 'восемь девятьсот шестнадцать ...'.
             digits = "".join(g[0] for g in groups)
@@ -224,6 +228,9 @@ def _find_in_runs(text: str) -> list[tuple[str, int, int]]:
                     start = run[0].start - (len(before) - m.start()) if m else start
                 found.append(("phone", start, groups[-1][2]))
     return found
+
+
+_CARD_CTX = re.compile(r"(\bcard\b|\bкарт\w*|\bvisa\b|mastercard|\bмир\b|\bpan\b)", re.IGNORECASE)
 
 
 def _ru_phone_digits(digits: str) -> bool:

@@ -1,0 +1,122 @@
+"""Synthetic two-party calls with known truth: espeak-ng (English, two voices) or festival (Russian; the second
+voice pitch-shifted with sox), placed on a timeline with chosen gaps and overlaps, written as stereo and mono."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SR = 16_000
+
+
+@dataclass
+class Turn:
+    role: str  # agent | customer
+    text: str
+    gap: float = 0.6  # seconds after the previous turn ends; negative = overtalk
+
+
+@dataclass
+class Truth:
+    role: str
+    text: str
+    start: float
+    end: float
+
+
+def have_tools(lang: str) -> bool:
+    need = ["espeak-ng"] if lang == "en" else ["text2wave", "sox"]
+    return all(shutil.which(t) for t in need)
+
+
+def _read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        sr, n, ch = w.getframerate(), w.getnframes(), w.getnchannels()
+        x = np.frombuffer(w.readframes(n), "<i2").astype(np.float32) / 32768
+    if ch > 1:
+        x = x.reshape(-1, ch).mean(axis=1)
+    if sr != SR:
+        t = np.arange(int(len(x) * SR / sr)) * sr / SR
+        x = np.interp(t, np.arange(len(x)), x).astype(np.float32)
+    # trim the synthesiser's leading/trailing silence so the truth times are the speech times
+    idx = np.flatnonzero(np.abs(x) > 0.01)
+    return x[idx[0] : idx[-1] + 1] if len(idx) else x
+
+
+def speak(text: str, role: str, lang: str, workdir: Path) -> np.ndarray:
+    out = workdir / f"tts_{abs(hash((text, role))) % 10**9}.wav"
+    if lang == "en":
+        voice = "en-us" if role == "agent" else "en-gb+f3"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True,
+                       capture_output=True)
+    else:
+        txt = workdir / "in.txt"
+        txt.write_text(text, encoding="utf-8")
+        raw = workdir / "raw.wav"
+        subprocess.run(["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", str(txt), "-o", str(raw)],
+                       check=True, capture_output=True)
+        if role == "customer":  # a second voice: pitch up
+            subprocess.run(["sox", str(raw), str(out), "pitch", "400"], check=True, capture_output=True)
+        else:
+            raw.replace(out)
+    return _read_wav(out)
+
+
+def build_call(turns: list[Turn], lang: str, out_dir: Path, name: str, lead: float = 0.8, tail: float = 1.0
+               ) -> tuple[Path, Path, list[Truth]]:
+    """Write ``name.stereo.wav`` (agent left, customer right) and ``name.mono.wav``; return them and the truth."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as td:
+        clips = [speak(t.text, t.role, lang, Path(td)) for t in turns]
+    truth, cursor = [], lead
+    for t, clip in zip(turns, clips):
+        start = max(0.0, cursor + t.gap) if truth else lead
+        end = start + len(clip) / SR
+        truth.append(Truth(t.role, t.text, start, end))
+        cursor = max(cursor, end)
+    total = int((cursor + tail) * SR)
+    left, right = np.zeros(total, np.float32), np.zeros(total, np.float32)
+    for tr, clip in zip(truth, clips):
+        a = int(tr.start * SR)
+        (left if tr.role == "agent" else right)[a : a + len(clip)] += clip * 0.8
+    stereo, mono = out_dir / f"{name}.stereo.wav", out_dir / f"{name}.mono.wav"
+    for path, data in ((stereo, np.stack([left, right], 1)), (mono, ((left + right) / 1.6)[:, None])):
+        pcm = (np.clip(data, -1, 1) * 32767).astype("<i2")
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(pcm.shape[1])
+            w.setsampwidth(2)
+            w.setframerate(SR)
+            w.writeframes(pcm.tobytes())
+    return stereo, mono, truth
+
+
+EN_CALL = [
+    Turn("agent", "Thank you for calling ShopCo, my name is Emma. How can I help you today?"),
+    Turn("customer", "Hi Emma. I am really upset. My order never arrived and I want a refund."),
+    Turn("agent", "I am sorry to hear that. Could you please give me your order number?", 0.8),
+    Turn("customer", "Sure, it is four seven one two nine.", 2.5),
+    Turn("agent", "Thank you. I can see the parcel was lost by the courier. I will refund you today.", 1.0),
+    Turn("customer", "Wait, will I get all the money back?", -0.7),
+    Turn("agent", "Yes, the full amount, within three days.", 0.6),
+    Turn("customer", "Great, thank you so much, that is wonderful news.", 0.6),
+]
+RU_CALL = [
+    Turn("agent", "Здравствуйте, меня зовут Ольга, служба поддержки. Чем могу помочь?"),
+    Turn("customer", "Здравствуйте. Мой заказ так и не пришёл, я очень недоволен."),
+    Turn("agent", "Приносим извинения. Подскажите, пожалуйста, номер заказа.", 0.8),
+    Turn("customer", "Номер заказа сорок семь двенадцать.", 2.0),
+    Turn("agent", "Спасибо. Я оформлю возврат денег сегодня.", 1.0),
+    Turn("customer", "Отлично, большое спасибо, вы мне очень помогли.", 0.6),
+]
+
+
+def Utterance_from_truth(truth: list[Truth]):
+    """Truth turns as utterances, to compute the constructed call's metrics with the same function."""
+    from vocsvc.audio.types import Utterance
+
+    return [Utterance(t.role, 0 if t.role == "agent" else 1, t.start, t.end, t.text) for t in truth]
