@@ -105,6 +105,39 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from workers.transcription import run_worker
+
+    run_worker()
+    return 0
+
+
+def _cmd_jobs(args: argparse.Namespace) -> int:
+    from vocsvc.settings import get_settings
+    from workers.transcription import Queue, store_for
+
+    settings = get_settings()
+    if args.jobs_command == "submit":
+        q = Queue(settings)
+        for f in args.files:
+            job, created = q.submit(f, args.agent_channel, args.language)
+            print(json.dumps({"file": f, "job": job.id, "state": job.state.value, "new": created}))
+        return 0
+    store = store_for(settings)
+    jobs = [store.get(args.id)] if args.jobs_command == "show" else store.all()
+    if jobs == [None]:
+        print(f"vocsvc: error: no job {args.id}", file=sys.stderr)
+        return 2
+    for j in jobs:
+        d = {"id": j.id, "state": j.state.value, "attempts": j.attempts, "progress": j.progress,
+             "file": j.payload.get("path"), "error": j.error, "created_at": j.created_at,
+             "started_at": j.started_at, "finished_at": j.finished_at}
+        if args.jobs_command == "show" and j.result:
+            d["result"] = j.result
+        print(json.dumps(d, ensure_ascii=False))
+    return 0
+
+
 def _cmd_models_check(args: argparse.Namespace) -> int:
     from vocsvc.registry import check_registry
     from vocsvc.settings import get_settings
@@ -143,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--redact-audio", action="store_true", help="also write <name>.redacted.wav, PII silenced")
     t.add_argument("--words", action="store_true", help="include word timestamps")
     t.set_defaults(func=_cmd_transcribe)
+
+    w = sub.add_parser("worker", help="run a transcription worker (SqliteHuey, or RedisHuey with VOCSVC_REDIS_URL)")
+    w.set_defaults(func=_cmd_worker)
+    j = sub.add_parser("jobs", help="transcription jobs")
+    jsub = j.add_subparsers(dest="jobs_command", required=True)
+    js = jsub.add_parser("submit", help="queue recordings (the same audio twice is one job)")
+    js.add_argument("files", nargs="+")
+    js.add_argument("--agent-channel", choices=["left", "right", "auto"], default="auto")
+    js.add_argument("--language", choices=["auto", "ru", "en"], default="auto")
+    jsh = jsub.add_parser("show", help="one job with its result")
+    jsh.add_argument("id")
+    jsub.add_parser("list", help="all jobs")
+    j.set_defaults(func=_cmd_jobs)
 
     m = sub.add_parser("models", help="model registry")
     msub = m.add_subparsers(dest="models_command", required=True)

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     transcribe_language: str = Field("auto", description="'auto' (restricted to `languages`) or a language code.")
     max_audio_seconds: float = Field(4 * 3600, gt=0, description="Longer recordings fail at once.")
 
+    # --- storage and jobs
+    database_url: str = Field("sqlite:///vocsvc.db", description="SQLAlchemy URL; PostgreSQL via postgresql+psycopg://")
+    redis_url: str | None = Field(None, description="Set to use RedisHuey (workers on many machines).")
+    queue_path: Path = Field(Path("vocsvc-queue.db"), description="SqliteHuey file when no Redis is set.")
+    job_heartbeat_seconds: float = Field(5.0, gt=0)
+    job_stale_seconds: float = Field(60.0, gt=0, description="A running job silent this long is put back.")
+    job_max_attempts: int = Field(3, ge=1)
+    job_retry_backoff: list[float] = Field(default_factory=lambda: [10.0, 60.0, 300.0])
+    worker_threads: int = Field(1, ge=1, description="Jobs at once per worker process (models are shared).")
+
     # --- stage behaviour
     languages: list[str] = Field(default_factory=lambda: ["ru", "en"], description="Languages to detect.")
     default_language: str = Field("en", description="Used when detection is not confident.")

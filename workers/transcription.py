@@ -1,0 +1,159 @@
+"""Transcription jobs on Huey: SqliteHuey by default (no broker), RedisHuey when VOCSVC_REDIS_URL is set.
+
+The queue only carries job ids; the job's truth is the ``jobs`` table (see vocsvc.jobs). A task claims its job,
+heartbeats while it runs, and writes the transcript once. A worker that is killed loses nothing: the sweep (at
+every worker start and every minute) puts its job back.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import traceback
+from functools import lru_cache
+from pathlib import Path
+
+from vocsvc.jobs import JobStore, make_engine, new_claim
+from vocsvc.settings import Settings, get_settings
+
+log = logging.getLogger("vocsvc")
+KIND = "transcribe"
+
+
+def build_huey(settings: Settings):
+    from huey import RedisHuey, SqliteHuey
+
+    if settings.redis_url:
+        return RedisHuey("vocsvc", url=settings.redis_url)
+    settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("vocsvc", filename=str(settings.queue_path))
+
+
+@lru_cache(maxsize=4)
+def _store(url: str, stale: float) -> JobStore:
+    return JobStore(make_engine(url), stale_after=stale)
+
+
+def store_for(settings: Settings) -> JobStore:
+    return _store(settings.database_url, settings.job_stale_seconds)
+
+
+_ANALYZERS: dict[str, object] = {}
+_ANALYZERS_LOCK = threading.Lock()
+
+
+def _analyzer(settings: Settings):
+    """One Analyzer per process and settings: models load once, on the first job."""
+    from vocsvc.analyzer import Analyzer
+
+    key = settings.model_dump_json()
+    with _ANALYZERS_LOCK:
+        if key not in _ANALYZERS:
+            _ANALYZERS[key] = Analyzer(settings)
+        return _ANALYZERS[key]
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Queue:
+    """The producer and consumer sides of transcription jobs for one Settings."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self.huey = build_huey(self.settings)
+        self.store = store_for(self.settings)
+        self.task = self.huey.task(name="vocsvc.transcribe")(self._run)
+
+    # ------------------------------------------------------------------ producer
+    def submit(self, path: str | Path, agent_channel: str = "auto", language: str = "auto",
+               metadata: dict | None = None):
+        """One job per (audio content, options): the same recording submitted twice is the same job."""
+        p = Path(path).resolve()
+        digest = file_sha256(p)
+        key = f"{KIND}:{digest}:{agent_channel}:{language}"
+        job, created = self.store.submit(KIND, key, {"path": str(p), "sha256": digest, "agent_channel": agent_channel,
+                                                     "language": language, "metadata": metadata or {}},
+                                         max_attempts=self.settings.job_max_attempts)
+        if created:
+            self.task(job.id)
+        return job, created
+
+    # ------------------------------------------------------------------ consumer
+    def sweep(self) -> int:
+        stale, again = self.store.sweep(requeue_after=max(30.0, self.settings.job_stale_seconds))
+        for jid in again:
+            self.task(jid)
+        if again:
+            log.info("sweep: %d stale, %d re-enqueued", len(stale), len(again))
+        return len(again)
+
+    def _run(self, job_id: str) -> None:
+        from vocsvc.audio.call import transcribe_call
+        from vocsvc.audio.transcribe import AudioError
+
+        s = self.settings
+        claim = new_claim()
+        job = self.store.claim(job_id, claim)
+        if job is None:
+            return  # done, failed, running elsewhere, or a duplicate delivery
+        stop = threading.Event()
+
+        def beat():
+            while not stop.wait(s.job_heartbeat_seconds):
+                self.store.heartbeat(job_id, claim)
+
+        hb = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{job_id[:8]}")
+        hb.start()
+        try:
+            opts = s if job.payload["language"] == "auto" else s.model_copy(
+                update={"transcribe_language": job.payload["language"]})
+            tr = transcribe_call(job.payload["path"], job.payload["agent_channel"], opts, _analyzer(s))
+            if not self.store.complete(job_id, claim, tr.to_dict()):
+                log.warning("job %s: result discarded (the job was reclaimed)", job_id)
+        except AudioError as e:  # permanent: the input is bad, retrying will not help
+            self.store.fail(job_id, claim, f"permanent: {e}", retry_in=None)
+        except Exception as e:  # transient until attempts run out
+            backoff = s.job_retry_backoff[min(job.attempts - 1, len(s.job_retry_backoff) - 1)]
+            state = self.store.fail(job_id, claim, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}",
+                                    retry_in=backoff)
+            if state is not None and state.value == "queued":
+                self.task.schedule((job_id,), delay=backoff)
+        finally:
+            stop.set()
+
+    def consumer(self, workers: int | None = None):
+        from huey.consumer import Consumer
+
+        return Consumer(self.huey, workers=workers or self.settings.worker_threads, worker_type="thread",
+                        periodic=False, check_worker_health=True)
+
+    def start_sweeper(self) -> threading.Event:
+        """Sweep now and then every half stale-period, in a daemon thread; set the returned event to stop."""
+        stop = threading.Event()
+        period = max(0.5, self.settings.job_stale_seconds / 2)
+
+        def loop():
+            while True:
+                try:
+                    self.sweep()
+                except Exception:  # a database hiccup must not kill the sweeper
+                    log.exception("sweep failed")
+                if stop.wait(period):
+                    return
+
+        threading.Thread(target=loop, daemon=True, name="vocsvc-sweeper").start()
+        return stop
+
+
+def run_worker(settings: Settings | None = None) -> None:
+    """``vocsvc worker``: sweep (a restarted worker picks up what a killed one left), then consume."""
+    q = Queue(settings)
+    q.start_sweeper()
+    log.info("worker consuming from %s", "redis" if q.settings.redis_url else q.settings.queue_path)
+    q.consumer().run()
