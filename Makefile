@@ -15,7 +15,9 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# torch first, pinned: pip then takes the CPU build from this machine's disk instead of a multi-GB CUDA one.
 $(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test,train]'
 	touch $(STAMP)
 

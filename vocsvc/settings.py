@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     whisper_threads: int = Field(0, ge=0, description="0 = all cores.")
     whisper_vad: bool = Field(True, description="Silero VAD before decoding (keeps silence away from Whisper).")
     transcribe_language: str = Field("auto", description="'auto' (restricted to `languages`) or a language code.")
+    diarize: bool = Field(True, description="Two-speaker diarization of mono calls (resemblyzer).")
     max_audio_seconds: float = Field(4 * 3600, gt=0, description="Longer recordings fail at once.")
 
     # --- storage and jobs

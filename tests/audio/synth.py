@@ -30,7 +30,7 @@ class Truth:
 
 
 def have_tools(lang: str) -> bool:
-    need = ["espeak-ng"] if lang == "en" else ["text2wave", "sox"]
+    need = ["espeak-ng", "sox"] if lang == "en" else ["text2wave", "sox"]
     return all(shutil.which(t) for t in need)
 
 
@@ -52,8 +52,11 @@ def speak(text: str, role: str, lang: str, workdir: Path) -> np.ndarray:
     out = workdir / f"tts_{abs(hash((text, role))) % 10**9}.wav"
     if lang == "en":
         voice = "en-us" if role == "agent" else "en-gb+f3"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True,
-                       capture_output=True)
+        raw = workdir / "raw.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw if role == "customer" else out), text],
+                       check=True, capture_output=True)
+        if role == "customer":  # espeak's voices share one synthesiser; a pitch shift makes them two people
+            subprocess.run(["sox", str(raw), str(out), "pitch", "500"], check=True, capture_output=True)
     else:
         txt = workdir / "in.txt"
         txt.write_text(text, encoding="utf-8")

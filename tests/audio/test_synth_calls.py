@@ -64,3 +64,16 @@ def test_spoken_card_is_redacted_in_text_and_audio(tmp_path, fast_settings):
     cust = truth[1]
     before = x[int(cust.start * 16000) : int(s * 16000), 1]
     assert np.abs(before).max() > 1000  # the rest of the customer's speech is still there
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, turns", [("en", EN_CALL), ("ru", RU_CALL)])
+def test_mono_call_two_voices(tmp_path, fast_settings, lang, turns):
+    if not have_tools(lang):
+        pytest.skip("speech synthesis tools missing (make test installs them)")
+    _stereo, mono, truth = build_call(turns, lang, tmp_path, lang)
+    tr = transcribe_call(mono, settings=fast_settings)
+    assert tr.channels == 1
+    assert {u.speaker for u in tr.utterances} == {0, 1}
+    assert role_accuracy(tr, truth) >= 0.8
+    assert tr.rollups["sentiment_trajectory"] == "improved"

@@ -51,8 +51,19 @@ def transcribe_call(
     utterances.sort(key=lambda u: (u.start, u.channel))
 
     by_channel = {ch: [u for u in utterances if u.channel == ch] for ch in range(len(chans))}
-    agent = choose_agent(by_channel, hint if len(chans) == 2 else None) if len(chans) == 2 else None
-    assign_roles(utterances, agent)
+    if len(chans) == 2:
+        for u in utterances:
+            u.speaker = u.channel
+        agent = choose_agent(by_channel, hint)
+    else:
+        if s.diarize and len(utterances) >= 2:
+            from vocsvc.audio.diarize import two_speakers
+
+            for u, spk in zip(utterances, two_speakers(chans[0], utterances)):
+                u.speaker = spk
+        speakers = {k: [u for u in utterances if u.speaker == k] for k in {u.speaker for u in utterances}}
+        agent = choose_agent(speakers) if len(speakers) == 2 else None
+    assign_roles(utterances, agent, key=lambda u: u.speaker)
 
     if utterances:
         analysis = analyzer.analyze([u.text for u in utterances])
@@ -72,7 +83,8 @@ def transcribe_call(
     tr = Transcript(
         source=str(path), duration=duration, channels=len(chans), language=language,
         languages=languages if len(set(languages.values())) > 1 else {}, utterances=utterances,
-        metrics=call_metrics(utterances, duration), rollups=rollups(utterances), agent_channel=agent,
+        metrics=call_metrics(utterances, duration), rollups=rollups(utterances),
+        agent_channel=agent if len(chans) == 2 else None,
         dropped_segments=dropped,
     )
     if redact_audio_to is not None:

@@ -151,6 +151,9 @@ class WhisperRunner:
         if float(np.abs(audio).max(initial=0.0)) < 1e-4:
             return [], 0  # digital silence: nothing to decode, nothing to invent
         with self._lock:
+            import ctranslate2
+
+            ctranslate2.set_random_seed(0)  # temperature fallback samples: the same audio, the same transcript
             segs, _info = self.model.transcribe(
                 audio, language=language, beam_size=self.opts.beam_size, vad_filter=self.opts.vad,
                 vad_parameters={"min_silence_duration_ms": 500}, word_timestamps=self.opts.word_timestamps,

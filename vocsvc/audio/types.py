@@ -27,10 +27,11 @@ class Utterance:
     tags: Tags | None = None
     words: list[Word] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # e.g. "repetition", "low_confidence"
+    speaker: int = 0  # the channel in stereo; the diarized voice in mono
 
     def to_dict(self, with_words: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "role": self.role, "channel": self.channel, "start": round(self.start, 2), "end": round(self.end, 2),
+            "role": self.role, "channel": self.channel, "speaker": self.speaker, "start": round(self.start, 2), "end": round(self.end, 2),
             "text_redacted": self.text_redacted, "lang": self.lang, "flags": self.flags,
         }
         if self.tags is not None:
