@@ -42,10 +42,21 @@ def transcribe_call(
     utterances: list[Utterance] = []
     langs: dict[int, str | None] = {}
     dropped = 0
-    for ch, audio in enumerate(chans):
+    def one_channel(ch: int):
+        audio = chans[ch]
         lang, _p = runner.detect_language(audio) if float(abs(audio).max(initial=0.0)) >= 1e-4 else (None, 0.0)
+        return (lang, *runner.segments(audio, ch, lang))
+
+    runner.model  # noqa: B018 - load once, on this thread, before the channels run side by side
+    if len(chans) == 2:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2, thread_name_prefix="vocsvc-channel") as pool:
+            results = list(pool.map(one_channel, range(2)))
+    else:
+        results = [one_channel(0)]
+    for ch, (lang, utts, d) in enumerate(results):
         langs[ch] = lang
-        utts, d = runner.segments(audio, ch, lang)
         utterances += utts
         dropped += d
     utterances.sort(key=lambda u: (u.start, u.channel))

@@ -130,8 +130,12 @@ class WhisperRunner:
         from vocsvc.audio.whisper_model import resolve_model
 
         path = resolve_model(self.opts.model, self.cache_dir)
+        cores = self.opts.threads or (os.cpu_count() or 1)
+        # Two workers with half the cores each: a stereo call's channels decode side by side (beam search has
+        # sequential steps that one decode cannot spread over both cores).
+        workers = 2 if cores >= 2 else 1
         return WhisperModel(path, device="cpu", compute_type=self.opts.compute_type,
-                            cpu_threads=self.opts.threads or (os.cpu_count() or 1))
+                            cpu_threads=max(1, cores // workers), num_workers=workers)
 
     def detect_language(self, audio: np.ndarray) -> tuple[str | None, float]:
         """Language over up to 3 speech windows, restricted to the configured languages."""
@@ -150,17 +154,18 @@ class WhisperRunner:
         """Utterances of one channel and how many segments the guards dropped."""
         if float(np.abs(audio).max(initial=0.0)) < 1e-4:
             return [], 0  # digital silence: nothing to decode, nothing to invent
-        with self._lock:
-            import ctranslate2
+        import ctranslate2
 
-            ctranslate2.set_random_seed(0)  # temperature fallback samples: the same audio, the same transcript
-            segs, _info = self.model.transcribe(
-                audio, language=language, beam_size=self.opts.beam_size, vad_filter=self.opts.vad,
-                vad_parameters={"min_silence_duration_ms": 500}, word_timestamps=self.opts.word_timestamps,
-                condition_on_previous_text=False,  # stops one bad segment from seeding a loop in the next
-                temperature=[0.0, 0.2, 0.4], hallucination_silence_threshold=2.0 if self.opts.word_timestamps else None,
-            )
-            segs = list(segs)  # faster-whisper is lazy: decoding happens here
+        model = self.model  # loaded once (cached_property) before decoding
+        ctranslate2.set_random_seed(0)  # temperature fallback samples: the same audio, the same transcript
+        # Two decodes may run at once (the model has num_workers=2): no lock here.
+        segs, _info = model.transcribe(
+            audio, language=language, beam_size=self.opts.beam_size, vad_filter=self.opts.vad,
+            vad_parameters={"min_silence_duration_ms": 500}, word_timestamps=self.opts.word_timestamps,
+            condition_on_previous_text=False,  # stops one bad segment from seeding a loop in the next
+            temperature=[0.0, 0.2, 0.4], hallucination_silence_threshold=2.0 if self.opts.word_timestamps else None,
+        )
+        segs = list(segs)  # faster-whisper is lazy: decoding happens here
         out: list[Utterance] = []
         dropped = 0
         prev = ""
