@@ -9,6 +9,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# CPU-only torch first (resemblyzer needs it), so no dependency drags in a multi-GB CUDA build.
+RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md ./
 COPY vocsvc ./vocsvc
 COPY api ./api
@@ -20,7 +22,8 @@ RUN useradd --create-home --uid 10001 vocsvc && mkdir -p /data && chown vocsvc /
 USER vocsvc
 WORKDIR /data
 # Load every model once at build time so the image starts ready (and fails the build if one is missing).
-RUN vocsvc models check && echo "ok" | vocsvc analyze - > /dev/null
+RUN vocsvc models check && echo "ok" | vocsvc analyze - > /dev/null \
+    && python -c "from vocsvc.audio.whisper_model import bundled_model_dir; from vocsvc.settings import get_settings; bundled_model_dir(get_settings().cache_dir)"
 
 ENTRYPOINT ["vocsvc"]
 CMD ["analyze", "-"]

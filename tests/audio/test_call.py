@@ -85,3 +85,25 @@ def test_too_long_fails_at_once(shared_data, fast_settings):
 def test_missing_file(tmp_path, fast_settings):
     with pytest.raises(AudioError, match="not found"):
         transcribe_call(tmp_path / "nope.wav", settings=fast_settings)
+
+
+def test_music_is_not_transcribed(tmp_path, fast_settings):
+    sr, notes = 16000, [262, 294, 330, 349, 392, 440, 494, 523]
+    t = np.arange(int(sr * 0.5)) / sr
+    melody = np.concatenate([0.3 * np.sin(2 * np.pi * f * t) * np.hanning(len(t)) for f in notes * 3])
+    f = tmp_path / "hold_music.wav"
+    write_wav(f, melody)
+    tr = transcribe_call(f, settings=fast_settings)
+    assert len(" ".join(u.text for u in tr.utterances).split()) <= 2  # no invented sentences
+
+
+def test_8khz_telephony_mp3(tmp_path, shared_data, fast_settings):
+    import shutil
+    import subprocess
+
+    if not shutil.which("sox"):
+        pytest.skip("sox missing (make test installs it)")
+    f = tmp_path / "phone.wav"
+    subprocess.run(["sox", str(shared_data / "audio" / "stereo_diarization.wav"), "-r", "8000", str(f)], check=True)
+    tr = transcribe_call(f, agent_channel="left", settings=fast_settings)
+    assert wer(LEFT, text_of(tr, role="agent")) < 0.25
