@@ -103,17 +103,19 @@ class Queue:
         if job is None:
             return  # done, failed, running elsewhere, or a duplicate delivery
         stop = threading.Event()
+        done = {"p": 0.0}
 
         def beat():
             while not stop.wait(s.job_heartbeat_seconds):
-                self.store.heartbeat(job_id, claim)
+                self.store.heartbeat(job_id, claim, done["p"])
 
         hb = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{job_id[:8]}")
         hb.start()
         try:
             opts = s if job.payload["language"] == "auto" else s.model_copy(
                 update={"transcribe_language": job.payload["language"]})
-            tr = transcribe_call(job.payload["path"], job.payload["agent_channel"], opts, _analyzer(s))
+            tr = transcribe_call(job.payload["path"], job.payload["agent_channel"], opts, _analyzer(s),
+                                 progress=lambda f: done.__setitem__("p", f))
             if not self.store.complete(job_id, claim, tr.to_dict()):
                 log.warning("job %s: result discarded (the job was reclaimed)", job_id)
         except AudioError as e:  # permanent: the input is bad, retrying will not help

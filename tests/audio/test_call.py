@@ -107,3 +107,9 @@ def test_8khz_telephony_mp3(tmp_path, shared_data, fast_settings):
     subprocess.run(["sox", str(shared_data / "audio" / "stereo_diarization.wav"), "-r", "8000", str(f)], check=True)
     tr = transcribe_call(f, agent_channel="left", settings=fast_settings)
     assert wer(LEFT, text_of(tr, role="agent")) < 0.25
+
+
+def test_progress_is_reported(shared_data, fast_settings):
+    seen = []
+    transcribe_call(shared_data / "audio" / "stereo_diarization.wav", settings=fast_settings, progress=seen.append)
+    assert seen == sorted(seen) and seen[0] < 0.5 < seen[-1] < 1

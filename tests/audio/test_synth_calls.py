@@ -77,3 +77,21 @@ def test_mono_call_two_voices(tmp_path, fast_settings, lang, turns):
     assert {u.speaker for u in tr.utterances} == {0, 1}
     assert role_accuracy(tr, truth) >= 0.8
     assert tr.rollups["sentiment_trajectory"] == "improved"
+
+
+@pytest.mark.slow
+def test_language_not_decided_by_the_first_30_seconds(tmp_path):
+    """36 s of English (an IVR greeting, say) and then a minute of Russian: the call is Russian."""
+    if not (have_tools("en") and have_tools("ru")):
+        pytest.skip("speech synthesis tools missing")
+    from faster_whisper.audio import decode_audio
+
+    from vocsvc.audio.transcribe import get_runner
+    from vocsvc.settings import Settings
+
+    _s, en, _t = build_call([Turn("agent", t.text) for t in EN_CALL], "en", tmp_path, "en")
+    _s, ru, _t = build_call([Turn("agent", t.text) for t in RU_CALL] * 2, "ru", tmp_path, "ru")
+    audio = np.concatenate([decode_audio(str(en)), decode_audio(str(ru))])
+    runner = get_runner(Settings())
+    assert runner.model.detect_language(audio)[0] == "en"  # what Whisper's first-30-s detection says
+    assert runner.detect_language(audio)[0] == "ru"

@@ -24,11 +24,14 @@ def transcribe_call(
     analyzer=None,
     runner: WhisperRunner | None = None,
     redact_audio_to: str | Path | None = None,
+    progress=None,
 ) -> Transcript:
     """Transcribe, attribute, redact and tag one recording. Raises AudioError for unusable input.
 
     ``redact_audio_to``: also write a WAV copy with the spoken PII silenced (needs word timestamps).
+    ``progress(fraction)``: called as stages finish (decoded, transcribed, tagged).
     """
+    report = progress or (lambda _f: None)
     s = settings or get_settings()
     runner = runner or get_runner(s)
     if analyzer is None:
@@ -38,6 +41,7 @@ def transcribe_call(
     hint = agent_channel if isinstance(agent_channel, int) else _HINTS[agent_channel]
     chans = load_audio(path, s.max_audio_seconds)
     duration = len(chans[0]) / SR
+    report(0.05)
 
     utterances: list[Utterance] = []
     langs: dict[int, str | None] = {}
@@ -60,6 +64,7 @@ def transcribe_call(
         utterances += utts
         dropped += d
     utterances.sort(key=lambda u: (u.start, u.channel))
+    report(0.8)
 
     by_channel = {ch: [u for u in utterances if u.channel == ch] for ch in range(len(chans))}
     if len(chans) == 2:
@@ -87,6 +92,7 @@ def transcribe_call(
                 u.text_redacted = ""
                 u.flags.append(f"untagged: {tags.error}")
 
+    report(0.95)
     spoken = [lang for ch, lang in langs.items() if by_channel.get(ch)]
     languages = {("agent" if ch == agent else "customer" if agent is not None else f"channel_{ch}"): lang
                  for ch, lang in langs.items() if by_channel.get(ch) and lang}

@@ -7,7 +7,7 @@
 Guards against Whisper's known failure modes: Silero VAD keeps silence and music away from the decoder; segments
 that Whisper itself marks as probably silent (high no-speech probability and low log-probability), that compress
 too well (repetition loops), or that repeat the previous segment are dropped and counted; language is detected on
-several speech windows, restricted to the configured languages, not on the first 30 s alone.
+windows spread over the whole call, restricted to the configured languages, not on the first 30 s alone.
 """
 from __future__ import annotations
 
@@ -138,17 +138,27 @@ class WhisperRunner:
                             cpu_threads=max(1, cores // workers), num_workers=workers)
 
     def detect_language(self, audio: np.ndarray) -> tuple[str | None, float]:
-        """Language over up to 3 speech windows, restricted to the configured languages."""
+        """Language over up to 3 windows of 30 s spread over the whole recording (start, middle, end), restricted
+        to the configured languages: an English IVR greeting no longer decides a Russian call."""
         if self.opts.language:
             return self.opts.language, 1.0
+        win = 30 * SR
+        k = 1 if len(audio) <= win else min(3, -(-len(audio) // win))
+        starts = np.linspace(0, max(0, len(audio) - win), num=k).astype(int)
+        totals: dict[str, float] = {}
         with self._lock:
-            _, _, probs = self.model.detect_language(audio, vad_filter=self.opts.vad, language_detection_segments=3)
-        allowed = [(lang, p) for lang, p in probs if lang in self.opts.languages]
-        if not allowed:
+            for st in starts:
+                try:
+                    _, _, probs = self.model.detect_language(audio[st : st + win], vad_filter=self.opts.vad)
+                except (ValueError, IndexError):  # a window without speech
+                    continue
+                for lang, p in probs:
+                    if lang in self.opts.languages:
+                        totals[lang] = totals.get(lang, 0.0) + p
+        if not totals:
             return None, 0.0
-        lang, p = max(allowed, key=lambda x: x[1])
-        total = sum(p for _, p in allowed) or 1.0
-        return lang, p / total
+        lang = max(totals, key=totals.get)
+        return lang, totals[lang] / (sum(totals.values()) or 1.0)
 
     def segments(self, audio: np.ndarray, channel: int, language: str | None) -> tuple[list[Utterance], int]:
         """Utterances of one channel and how many segments the guards dropped."""
