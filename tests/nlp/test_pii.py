@@ -53,6 +53,9 @@ def test_redacts(text, expected):
         "one of my two orders",
         "4539 1488 0343 6468",  # fails Luhn, no card context
         "tracking 1Z99 9999 9999 9999",
+        "Paid $1,299.00 on 11/22/2024 order #112-3456789-1234567",
+        "заказ № 4539148803436467 отправлен",  # Luhn-valid, but said to be an order
+        "ref 345678 9123456",  # a Luhn-valid sub-run in a non-card grouping
     ],
 )
 def test_keeps_non_pii(text):

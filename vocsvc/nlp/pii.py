@@ -197,6 +197,9 @@ def _find_in_runs(text: str) -> list[tuple[str, int, int]]:
         if total < 10:
             continue
         spoken = any(not t.word.isdigit() for t in run)
+        before = text[max(0, run[0].start - 40) : run[0].start]
+        if _ORDER_CTX.search(before[-20:]) and not _CARD_CTX.search(before):
+            continue  # "order #112-3456789-1234567" is an order number even if a part passes Luhn
         # Longest sub-run of whole groups that is a valid card number: a run may carry an 'oh' or an
         # expiry date beside the card.
         best: tuple[int, int] | None = None
@@ -206,7 +209,9 @@ def _find_in_runs(text: str) -> list[tuple[str, int, int]]:
                 digits += groups[b][0]
                 if len(digits) > 19:
                     break
-                if _card_shape_ok(digits) and (best is None or b - a > best[1] - best[0]):
+                if _card_shape_ok(digits) and (best is None or b - a > best[1] - best[0]) and (
+                    spoken or _card_layout_ok([len(g[0]) for g in groups[a : b + 1]])
+                ):
                     best = (a, b)
         if best is not None:
             a, b = best
@@ -228,6 +233,19 @@ def _find_in_runs(text: str) -> list[tuple[str, int, int]]:
                     start = run[0].start - (len(before) - m.start()) if m else start
                 found.append(("phone", start, groups[-1][2]))
     return found
+
+
+_ORDER_CTX = re.compile(r"(order|заказ\w*|invoice|сч[её]т\w*|ticket|тикет|track\w*|трек\w*|#|№)\W*$",
+                        re.IGNORECASE)
+
+
+def _card_layout_ok(lengths: list[int]) -> bool:
+    """Written card numbers come as one block or in the networks' groupings (4-4-4-4[-3], Amex 4-6-5, 4-6-4)."""
+    if len(lengths) == 1:
+        return True
+    if lengths in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
 
 
 _CARD_CTX = re.compile(r"(\bcard\b|\bкарт\w*|\bvisa\b|mastercard|\bмир\b|\bpan\b)", re.IGNORECASE)
