@@ -33,7 +33,7 @@ deps-apt:
 
 run: install
 	$(BIN)/vocsvc analyze examples/sample.csv -o out/sample.jsonl
-	@echo "wrote out/sample.jsonl:"; head -c 1200 out/sample.jsonl; echo
+	@echo "wrote out/sample.jsonl (first 3 rows):"; head -n 3 out/sample.jsonl
 
 test: install deps-apt
 	$(BIN)/python -m pytest -q
