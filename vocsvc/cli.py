@@ -83,16 +83,24 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for f in tqdm(args.files, unit=" file", file=sys.stderr, disable=None if len(args.files) > 1 else True):
+    for k, f in enumerate(args.files, 1):
         stem = Path(f).stem
         t0 = time.perf_counter()
+        bar = tqdm(total=100, desc=f"[{k}/{len(args.files)}] {Path(f).name}", unit="%", file=sys.stderr,
+                   disable=None, leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+        def progress(frac: float, bar=bar) -> None:
+            bar.update(max(0, round(frac * 100) - bar.n))
+
         try:
-            tr = transcribe_call(f, args.agent_channel, settings, analyzer,
+            tr = transcribe_call(f, args.agent_channel, settings, analyzer, progress=progress,
                                  redact_audio_to=out_dir / f"{stem}.redacted.wav" if args.redact_audio else None)
         except AudioError as e:
             failed += 1
             print(f"{f}: FAILED: {e}", file=sys.stderr)
             continue
+        finally:
+            bar.close()
         dt = time.perf_counter() - t0
         target = out_dir / f"{stem}.json"
         tmp = target.with_suffix(".json.tmp")

@@ -113,3 +113,4 @@ def test_progress_is_reported(shared_data, fast_settings):
     seen = []
     transcribe_call(shared_data / "audio" / "stereo_diarization.wav", settings=fast_settings, progress=seen.append)
     assert seen == sorted(seen) and seen[0] < 0.5 < seen[-1] < 1
+    assert len(seen) > 3  # decoding reports as it goes, not only at the stage ends

@@ -31,7 +31,7 @@ def transcribe_call(
     ``redact_audio_to``: also write a WAV copy with the spoken PII silenced (needs word timestamps).
     ``progress(fraction)``: called as stages finish (decoded, transcribed, tagged).
     """
-    report = progress or (lambda _f: None)
+    report = _monotonic(progress)
     s = settings or get_settings()
     runner = runner or get_runner(s)
     if analyzer is None:
@@ -46,10 +46,16 @@ def transcribe_call(
     utterances: list[Utterance] = []
     langs: dict[int, str | None] = {}
     dropped = 0
+    done = [0.0] * len(chans)
+
+    def channel_progress(ch: int, f: float) -> None:
+        done[ch] = f
+        report(0.05 + 0.75 * sum(done) / len(done))  # decoding is the long part: 5% -> 80%
+
     def one_channel(ch: int):
         audio = chans[ch]
         lang, _p = runner.detect_language(audio) if float(abs(audio).max(initial=0.0)) >= 1e-4 else (None, 0.0)
-        return (lang, *runner.segments(audio, ch, lang))
+        return (lang, *runner.segments(audio, ch, lang, lambda f: channel_progress(ch, f)))
 
     runner.model  # noqa: B018 - load once, on this thread, before the channels run side by side
     if len(chans) == 2:
@@ -110,6 +116,23 @@ def transcribe_call(
         tr.redacted_spans = redact_audio(chans, tr, Path(redact_audio_to))
         tr.redacted_audio = str(redact_audio_to)
     return tr
+
+
+def _monotonic(progress):
+    """Channels report from two threads: pass on only rising values, one at a time."""
+    import threading
+
+    lock, last = threading.Lock(), [-1.0]
+
+    def report(f: float) -> None:
+        if progress is None:
+            return
+        with lock:
+            if f > last[0]:
+                last[0] = f
+                progress(f)
+
+    return report
 
 
 def _mean(xs: list[float]) -> float | None:

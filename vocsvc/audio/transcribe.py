@@ -160,8 +160,13 @@ class WhisperRunner:
         lang = max(totals, key=totals.get)
         return lang, totals[lang] / (sum(totals.values()) or 1.0)
 
-    def segments(self, audio: np.ndarray, channel: int, language: str | None) -> tuple[list[Utterance], int]:
-        """Utterances of one channel and how many segments the guards dropped."""
+    def segments(
+        self, audio: np.ndarray, channel: int, language: str | None, on_progress=None
+    ) -> tuple[list[Utterance], int]:
+        """Utterances of one channel and how many segments the guards dropped.
+
+        ``on_progress(fraction)`` follows the decoder through the audio (faster-whisper decodes lazily).
+        """
         if float(np.abs(audio).max(initial=0.0)) < 1e-4:
             return [], 0  # digital silence: nothing to decode, nothing to invent
         import ctranslate2
@@ -175,7 +180,13 @@ class WhisperRunner:
             condition_on_previous_text=False,  # stops one bad segment from seeding a loop in the next
             temperature=[0.0, 0.2, 0.4], hallucination_silence_threshold=2.0 if self.opts.word_timestamps else None,
         )
-        segs = list(segs)  # faster-whisper is lazy: decoding happens here
+        total = max(len(audio) / SR, 1e-9)
+        decoded = []
+        for seg in segs:  # faster-whisper is lazy: decoding happens as we iterate
+            decoded.append(seg)
+            if on_progress is not None:
+                on_progress(min(1.0, seg.end / total))
+        segs = decoded
         out: list[Utterance] = []
         dropped = 0
         prev = ""
