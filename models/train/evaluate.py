@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import yaml
 
-from common import (CX_INTENTS, EKMAN, GO_LABELS, MODELS, SENTIMENT, banking77, cx_intents, embed_cached,
+from common import (CX_INTENTS, MODELS, banking77, cx_intents, embed_cached,
                     emotion_targets, f1_per_class, goemotions, macro_f1, ru_goemotions)
 from vocsvc.nlp.encoder import EncoderOptions, load_encoder
 from vocsvc.nlp.heads import Head
