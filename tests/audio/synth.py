@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vocsvc.audio.wavio import write_wav
+
 SR = 16_000
 
 
@@ -88,13 +90,8 @@ def build_call(turns: list[Turn], lang: str, out_dir: Path, name: str, lead: flo
         a = int(tr.start * SR)
         (left if tr.role == "agent" else right)[a : a + len(clip)] += clip * 0.8
     stereo, mono = out_dir / f"{name}.stereo.wav", out_dir / f"{name}.mono.wav"
-    for path, data in ((stereo, np.stack([left, right], 1)), (mono, ((left + right) / 1.6)[:, None])):
-        pcm = (np.clip(data, -1, 1) * 32767).astype("<i2")
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(pcm.shape[1])
-            w.setsampwidth(2)
-            w.setframerate(SR)
-            w.writeframes(pcm.tobytes())
+    write_wav(stereo, np.stack([left, right], 1), SR)
+    write_wav(mono, (left + right) / 1.6, SR)
     return stereo, mono, truth
 
 

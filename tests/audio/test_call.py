@@ -1,11 +1,10 @@
 """Real Whisper base on real clips: the known sentences, roles, guards and bad input."""
-import wave
-
 import numpy as np
 import pytest
 
 from vocsvc.audio.call import transcribe_call
 from vocsvc.audio.transcribe import AudioError
+from vocsvc.audio.wavio import write_wav
 from vocsvc.audio.wer import wer
 
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -21,15 +20,6 @@ def fast_settings(settings):
 
 def text_of(tr, **match):
     return " ".join(u.text for u in tr.utterances if all(getattr(u, k) == v for k, v in match.items()))
-
-
-def write_wav(path, samples, sr=16000, channels=1):
-    data = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(data.tobytes())
 
 
 def test_jfk_known_sentence(shared_data, fast_settings):

@@ -5,11 +5,11 @@ import signal
 import subprocess
 import sys
 import time
-import wave
 
 import numpy as np
 import pytest
 
+from vocsvc.audio.wavio import write_wav
 from vocsvc.jobs import JobState
 from vocsvc.settings import Settings
 
@@ -65,13 +65,7 @@ def variants(src, out_dir, n):
     for i in range(n):
         pad = np.zeros(1600 * (i + 1), np.float32)
         data = np.stack([np.concatenate([left, pad]), np.concatenate([right, pad])], 1)
-        p = out_dir / f"call_{i:02d}.wav"
-        with wave.open(str(p), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(16000)
-            w.writeframes((np.clip(data, -1, 1) * 32767).astype("<i2").tobytes())
-        paths.append(p)
+        paths.append(write_wav(out_dir / f"call_{i:02d}.wav", data))
     return paths
 
 

@@ -1,13 +1,13 @@
 """Silence the spoken PII in a copy of the recording, using word timestamps to find where it was said."""
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
 
 from vocsvc.audio.transcribe import SR
 from vocsvc.audio.types import Transcript, Utterance
+from vocsvc.audio.wavio import write_wav
 
 PAD = 0.15  # seconds around each redacted word: timestamps are approximate
 
@@ -40,14 +40,5 @@ def redact_audio(channels: list[np.ndarray], transcript: Transcript, out: Path) 
             a, b = int(s * SR), min(len(chans[u.channel]), int(e * SR) + 1)
             chans[u.channel][a:b] = 0.0
             done.append((u.channel, round(s, 2), round(e, 2)))
-    data = np.stack(chans, axis=1) if len(chans) > 1 else chans[0][:, None]
-    pcm = (np.clip(data, -1, 1) * 32767).astype("<i2")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.wav")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(pcm.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(pcm.tobytes())
-    tmp.replace(out)
+    write_wav(out, np.stack(chans, axis=1), SR)
     return done
