@@ -18,7 +18,7 @@ $(BIN)/python:
 # torch first, pinned: pip then takes the CPU build from this machine's disk instead of a multi-GB CUDA one.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,train]'
+	$(BIN)/pip install -q -e '.[test,train,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -146,6 +146,42 @@ def _cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vocsvc.batch.local import BatchOptions, run_local
+    from vocsvc.settings import get_settings
+
+    settings = get_settings()
+    opts = BatchOptions(tuple(args.inputs), Path(args.output), args.text_col, args.id_col, args.chunk_rows,
+                        args.workers, embeddings=args.themes or args.load,
+                        progress=True if args.progress else None)
+    if args.engine == "ray":
+        from vocsvc.batch.ray_engine import run_ray
+
+        report = run_ray(opts, settings, address=args.address)
+    else:
+        report = run_local(opts, settings)
+    print(f"vocsvc batch: {report.rows} rows ({report.ok} ok, {report.errors} bad) -> {report.out_dir}; this run "
+          f"{report.rows_this_run} rows in {report.seconds:.1f}s = {report.rows_per_second:.0f} rows/s with "
+          f"{report.workers} worker(s)"
+          + (f"; {report.chunks_skipped} of {report.chunks} chunks were done by an earlier run"
+             if report.chunks_skipped else ""), file=sys.stderr)
+    if args.themes:
+        from vocsvc.batch.themes import batch_themes
+
+        th = batch_themes(Path(args.output), settings)
+        print(f"vocsvc batch: {th['themes']} themes, {th['unthemed_share']:.1%} unthemed -> "
+              f"{Path(args.output) / 'themes.json'}", file=sys.stderr)
+    if args.load:
+        from vocsvc.batch.load import load_results
+
+        n = load_results(Path(args.output), settings)
+        print(f"vocsvc batch: loaded {n['new']} new mentions ({n['existing']} already there) into "
+              f"{settings.database_url.split('@')[-1]}", file=sys.stderr)
+    return 0
+
+
 def _cmd_models_check(args: argparse.Namespace) -> int:
     from vocsvc.registry import check_registry
     from vocsvc.settings import get_settings
@@ -197,6 +233,20 @@ def build_parser() -> argparse.ArgumentParser:
     jsh.add_argument("id")
     jsub.add_parser("list", help="all jobs")
     j.set_defaults(func=_cmd_jobs)
+
+    b = sub.add_parser("batch", help="tag large dumps into Parquet shards (resumable; one process per core)")
+    b.add_argument("inputs", nargs="+", help="CSV/TSV/JSONL/Parquet/TXT files, optionally .gz; folders or globs of shards")
+    b.add_argument("-o", "--output", required=True, help="output folder (re-run with the same arguments to resume)")
+    b.add_argument("--text-col", default="text")
+    b.add_argument("--id-col", default="id")
+    b.add_argument("--engine", choices=["local", "ray"], default="local")
+    b.add_argument("--address", default=None, help="Ray cluster (ray://host:10001 or auto); default: start one here")
+    b.add_argument("--workers", type=int, default=0, help="analyzer processes / Ray actors (default: one per core)")
+    b.add_argument("--chunk-rows", type=int, default=2000, help="rows per output shard (the resume unit)")
+    b.add_argument("--themes", action="store_true", help="discover themes over the result (themes.json + assignments)")
+    b.add_argument("--load", action="store_true", help="load the results into the service database (idempotent)")
+    b.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a TTY")
+    b.set_defaults(func=_cmd_batch)
 
     m = sub.add_parser("models", help="model registry")
     msub = m.add_subparsers(dest="models_command", required=True)

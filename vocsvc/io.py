@@ -7,6 +7,7 @@ text is ``bytes``, which the analyzer reports as a bad row.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import sys
@@ -18,6 +19,19 @@ from vocsvc.errors import InputError
 
 Row = tuple[str | None, object]
 FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet", ".txt", ".tsv")
+
+
+def input_format(p: Path) -> tuple[str, bool]:
+    """(format suffix, gzip-compressed?) of ``reviews.csv.gz`` -> ('.csv', True)."""
+    suffixes = [s.lower() for s in p.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), gz
+
+
+def _open(p: Path, gz: bool) -> BinaryIO:
+    return gzip.open(p, "rb") if gz else p.open("rb")  # type: ignore[return-value]
 
 
 def guess_encoding(sample: bytes) -> str:
@@ -77,20 +91,25 @@ def read_rows(
         raise InputError(f"input not found: {p}")
     if p.is_dir():
         raise InputError(f"input is a directory: {p} (give a file; `vocsvc batch` reads folders of shards)")
-    suffix = p.suffix.lower()
+    suffix, gz = input_format(p)
     if suffix not in FORMATS:
-        raise InputError(f"unsupported input {p.name}: use one of {', '.join(FORMATS)} or '-' for stdin")
+        raise InputError(
+            f"unsupported input {p.name}: use one of {', '.join(FORMATS)} (optionally .gz) or '-' for stdin"
+        )
     if suffix == ".parquet":
         yield from _parquet(p, text_col, id_col)
         return
-    with p.open("rb") as fb:
-        enc = guess_encoding(fb.read(262_144))
+    try:
+        with _open(p, gz) as fb:
+            enc = guess_encoding(fb.read(262_144))
+    except (OSError, EOFError) as e:
+        raise InputError(f"{p.name}: cannot read ({e})") from e
     if suffix == ".txt":
-        with p.open("rb") as f:
+        with _open(p, gz) as f:
             for n, line in enumerate(_lines(f, enc), 1):
                 yield str(n), line
     elif suffix in (".jsonl", ".ndjson"):
-        with p.open("rb") as f:
+        with _open(p, gz) as f:
             for n, line in enumerate(_lines(f, enc), 1):
                 if isinstance(line, bytes):
                     yield str(n), line
@@ -108,12 +127,12 @@ def read_rows(
                 rid = obj.get(id_col)
                 yield (str(rid) if rid is not None else str(n)), obj.get(text_col)
     else:
-        yield from _csv(p, enc, text_col, id_col, "\t" if suffix == ".tsv" else None)
+        yield from _csv(p, gz, enc, text_col, id_col, "\t" if suffix == ".tsv" else None)
 
 
-def _csv(p: Path, enc: str, text_col: str, id_col: str, delimiter: str | None) -> Iterator[Row]:
+def _csv(p: Path, gz: bool, enc: str, text_col: str, id_col: str, delimiter: str | None) -> Iterator[Row]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with p.open("r", encoding=enc, errors="surrogateescape", newline="") as f:
+    with io.TextIOWrapper(_open(p, gz), encoding=enc, errors="surrogateescape", newline="") as f:
         head = f.read(65_536)
         f.seek(0)
         if delimiter is None:
