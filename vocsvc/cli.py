@@ -182,6 +182,79 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from vocsvc.settings import get_settings
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.migrate import UnmigratedDatabase, check_migrated
+
+    settings = get_settings()
+    try:
+        check_migrated(engine_for(settings.database_url))
+    except UnmigratedDatabase as e:
+        print(f"vocsvc: error: {e}", file=sys.stderr)
+        return 2
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                log_level="info", access_log=False)  # access logs would carry query strings (search terms)
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from vocsvc.settings import get_settings
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.migrate import current_revision, head_revision, upgrade
+
+    settings = get_settings()
+    eng = engine_for(settings.database_url)
+    where = eng.url.render_as_string(hide_password=True)
+    if args.db_command == "upgrade":
+        before, after = upgrade(eng)
+        print(f"{where}: {before or 'empty'} -> {after}" if before != after else f"{where}: already at {after}")
+    else:
+        cur = current_revision(eng)
+        print(f"{where}: revision {cur or 'none'} (code: {head_revision()})")
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from vocsvc.settings import get_settings
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.keys import create_key, list_keys, revoke_key
+    from vocsvc.store.migrate import check_migrated
+
+    eng = engine_for(get_settings().database_url)
+    check_migrated(eng)
+    if args.keys_command == "create":
+        k, plain = create_key(eng, args.role, args.name or "")
+        print(plain)
+        print(f"created {k.role} key {k.id} ({k.name}); it is shown only this once", file=sys.stderr)
+    elif args.keys_command == "revoke":
+        if not revoke_key(eng, args.id):
+            print(f"vocsvc: error: no active key {args.id}", file=sys.stderr)
+            return 2
+    else:
+        for k in list_keys(eng):
+            print(json.dumps(k))
+    return 0
+
+
+def _cmd_themes(args: argparse.Namespace) -> int:
+    from vocsvc.clock import utcnow
+    from vocsvc.settings import get_settings
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.migrate import check_migrated
+    from vocsvc.store.themes import rediscover
+
+    settings = get_settings()
+    eng = engine_for(settings.database_url)
+    check_migrated(eng)
+    print(json.dumps(rediscover(eng, settings, utcnow())))
+    return 0
+
+
 def _cmd_models_check(args: argparse.Namespace) -> int:
     from vocsvc.registry import check_registry
     from vocsvc.settings import get_settings
@@ -247,6 +320,29 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--load", action="store_true", help="load the results into the service database (idempotent)")
     b.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a TTY")
     b.set_defaults(func=_cmd_batch)
+
+    sv = sub.add_parser("serve", help="the HTTP API (FastAPI) with the in-process worker, on 127.0.0.1:8000")
+    sv.add_argument("--host", default=None)
+    sv.add_argument("--port", type=int, default=None)
+    sv.set_defaults(func=_cmd_serve)
+    d = sub.add_parser("db", help="the service database")
+    dsub = d.add_subparsers(dest="db_command", required=True)
+    dsub.add_parser("upgrade", help="create or migrate the schema (Alembic) to this version")
+    dsub.add_parser("current", help="the schema revision")
+    d.set_defaults(func=_cmd_db)
+    k = sub.add_parser("keys", help="API keys")
+    ksub = k.add_subparsers(dest="keys_command", required=True)
+    kc = ksub.add_parser("create", help="create a key and print it once")
+    kc.add_argument("--role", required=True, choices=["admin", "qa", "marketing", "ingest"])
+    kc.add_argument("--name", default=None)
+    kr = ksub.add_parser("revoke", help="revoke a key by its id")
+    kr.add_argument("id")
+    ksub.add_parser("list", help="keys (ids, names, roles; never the keys)")
+    k.set_defaults(func=_cmd_keys)
+    th = sub.add_parser("themes", help="themes in the service database")
+    thsub = th.add_subparsers(dest="themes_command", required=True)
+    thsub.add_parser("discover", help="re-discover themes over every stored embedding (ids of matches stay)")
+    th.set_defaults(func=_cmd_themes)
 
     m = sub.add_parser("models", help="model registry")
     msub = m.add_subparsers(dest="models_command", required=True)

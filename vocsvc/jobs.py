@@ -103,7 +103,8 @@ class JobStore:
         self.engine = engine
         self.stale_after = stale_after
         self.clock = clock
-        metadata.create_all(engine)
+        # Only its own table: the service's tables come from migrations (`vocsvc db upgrade`), which adopt this one.
+        jobs.create(engine, checkfirst=True)
 
     # ---------------------------------------------------------------- submit / read
     def submit(self, kind: str, key: str, payload: dict[str, Any], max_attempts: int = 3) -> tuple[Job, bool]:

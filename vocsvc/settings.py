@@ -69,6 +69,29 @@ class Settings(BaseSettings):
     job_retry_backoff: list[float] = Field(default_factory=lambda: [10.0, 60.0, 300.0])
     worker_threads: int = Field(1, ge=1, description="Jobs at once per worker process (models are shared).")
 
+    # --- service (vocsvc serve)
+    data_dir: Path = Field(Path("vocsvc-data"), description="Uploaded recordings and their redacted copies.")
+    host: str = Field("127.0.0.1")
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(5 * 2**20, ge=1024, description="Larger JSON bodies get 413.")
+    max_upload_bytes: int = Field(2 * 2**30, ge=1024, description="Larger audio uploads get 413.")
+    max_bulk: int = Field(1000, ge=1, description="Mentions per POST /v1/mentions array.")
+    in_process_worker: bool = Field(True, description="`vocsvc serve` runs the job consumer in its own process.")
+    alert_sla_hours: float = Field(72.0, gt=0, description="A public negative mention must be answered in this.")
+    alert_escalate_within_hours: float = Field(12.0, ge=0, description="Escalate alerts due within this (or overdue).")
+    alert_negative_threshold: float = Field(
+        0.3, ge=0, le=1, description="Sentiment score at or below minus this opens an alert on public channels.")
+    alert_threat_categories: list[str] = Field(
+        default_factory=lambda: ["churn_threat", "legal_threat", "escalation_request"],
+        description="Phrase categories that open an alert whatever the sentiment.")
+    alert_join_hours: float = Field(24.0, ge=0, description="Negative posts by one author within this join one alert.")
+    webhook_urls: list[str] = Field(default_factory=list, description="Receivers of alert.created / alert.escalated.")
+    webhook_secret: str = Field("", description="HMAC-SHA256 key for the X-Vocsvc-Signature header.")
+    webhook_backoff: list[float] = Field(default_factory=lambda: [10.0, 60.0, 300.0, 1800.0, 7200.0])
+    webhook_timeout: float = Field(5.0, gt=0)
+    themes_every_hours: float = Field(24.0, ge=0, description="Periodic theme re-discovery (0 = only on demand).")
+    themes_fit_max: int = Field(100_000, ge=100, description="Documents a discovery is fitted on (a spread sample).")
+
     # --- stage behaviour
     languages: list[str] = Field(default_factory=lambda: ["ru", "en"], description="Languages to detect.")
     default_language: str = Field("en", description="Used when detection is not confident.")

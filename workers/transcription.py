@@ -1,4 +1,7 @@
-"""Transcription jobs on Huey: SqliteHuey by default (no broker), RedisHuey when VOCSVC_REDIS_URL is set.
+"""Jobs on Huey: SqliteHuey by default (no broker), RedisHuey when VOCSVC_REDIS_URL is set.
+
+Two tasks: ``vocsvc.transcribe`` (a call recording -> transcript, then the call's rows in the service database)
+and ``vocsvc.tag_mentions`` (pending mentions -> tags, theme, alerts; see vocsvc.store.mentions).
 
 The queue only carries job ids; the job's truth is the ``jobs`` table (see vocsvc.jobs). A task claims its job,
 heartbeats while it runs, and writes the transcript once. A worker that is killed loses nothing: the sweep (at
@@ -64,22 +67,52 @@ def file_sha256(path: str | Path) -> str:
 class Queue:
     """The producer and consumer sides of transcription jobs for one Settings."""
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, clock=None, analyzer=None):
+        from vocsvc.clock import SystemClock
+
         self.settings = settings or get_settings()
+        self.clock = clock or SystemClock()
+        self._analyzer_override = analyzer
         self.huey = build_huey(self.settings)
         self.store = store_for(self.settings)
         self.task = self.huey.task(name="vocsvc.transcribe")(self._run)
+        self.tag_task = self.huey.task(name="vocsvc.tag_mentions")(self._tag)
+
+    @property
+    def analyzer(self):
+        return self._analyzer_override or _analyzer(self.settings)
+
+    # ------------------------------------------------------------------ mentions
+    def _tag(self, ids: list[str] | None = None) -> int:
+        from vocsvc.store.mentions import tag_mentions
+        from vocsvc.store.themes import current_model
+
+        eng = self.store.engine
+        return tag_mentions(eng, self.analyzer, self.settings, self.clock.now(), ids, current_model(eng))
+
+    def _call_done(self, job_id: str, result: dict | None, error: str | None = None) -> None:
+        """Fill the service's call row, if this job came from POST /v1/calls (a plain job has none)."""
+        from vocsvc.store.calls import materialize
+        from vocsvc.store.themes import current_model
+
+        try:
+            materialize(self.store.engine, job_id, result, error, self.analyzer if result else None,
+                        current_model(self.store.engine) if result else None)
+        except Exception:  # e.g. a database without the service schema: the job result itself is safe
+            log.exception("job %s: could not fill its call row (it will be filled when the call is read)", job_id)
 
     # ------------------------------------------------------------------ producer
     def submit(self, path: str | Path, agent_channel: str = "auto", language: str = "auto",
-               metadata: dict | None = None):
+               metadata: dict | None = None, redact_audio_to: str | None = None, digest: str | None = None):
         """One job per (audio content, options): the same recording submitted twice is the same job."""
         p = Path(path).resolve()
-        digest = file_sha256(p)
+        digest = digest or file_sha256(p)
         key = f"{KIND}:{digest}:{agent_channel}:{language}"
-        job, created = self.store.submit(KIND, key, {"path": str(p), "sha256": digest, "agent_channel": agent_channel,
-                                                     "language": language, "metadata": metadata or {}},
-                                         max_attempts=self.settings.job_max_attempts)
+        payload = {"path": str(p), "sha256": digest, "agent_channel": agent_channel, "language": language,
+                   "metadata": metadata or {}}
+        if redact_audio_to:
+            payload["redact_audio_to"] = redact_audio_to
+        job, created = self.store.submit(KIND, key, payload, max_attempts=self.settings.job_max_attempts)
         if created:
             self.task(job.id)
         return job, created
@@ -114,18 +147,25 @@ class Queue:
         try:
             opts = s if job.payload["language"] == "auto" else s.model_copy(
                 update={"transcribe_language": job.payload["language"]})
-            tr = transcribe_call(job.payload["path"], job.payload["agent_channel"], opts, _analyzer(s),
-                                 progress=lambda f: done.__setitem__("p", f))
-            if not self.store.complete(job_id, claim, tr.to_dict()):
+            redacted = job.payload.get("redact_audio_to")
+            tr = transcribe_call(job.payload["path"], job.payload["agent_channel"], opts, self.analyzer,
+                                 progress=lambda f: done.__setitem__("p", f), redact_audio_to=redacted)
+            result = tr.to_dict()
+            if not self.store.complete(job_id, claim, result):
                 log.warning("job %s: result discarded (the job was reclaimed)", job_id)
+            else:
+                self._call_done(job_id, result)
         except AudioError as e:  # permanent: the input is bad, retrying will not help
-            self.store.fail(job_id, claim, f"permanent: {e}", retry_in=None)
+            if self.store.fail(job_id, claim, f"permanent: {e}", retry_in=None) is not None:
+                self._call_done(job_id, None, f"permanent: {e}")
         except Exception as e:  # transient until attempts run out
             backoff = s.job_retry_backoff[min(job.attempts - 1, len(s.job_retry_backoff) - 1)]
             state = self.store.fail(job_id, claim, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}",
                                     retry_in=backoff)
             if state is not None and state.value == "queued":
                 self.task.schedule((job_id,), delay=backoff)
+            elif state is not None:
+                self._call_done(job_id, None, f"{type(e).__name__}: {e}")
         finally:
             stop.set()
 

@@ -1,0 +1,17 @@
+"""Query parameters shared by several routes."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from api.problems import ApiError
+from vocsvc.clock import to_utc_naive
+
+
+def period(svc, start: datetime | None, end: datetime | None, default_days: int = 30) -> tuple[datetime, datetime]:
+    end_ = to_utc_naive(end) if end else svc.clock.now() + timedelta(seconds=1)
+    start_ = to_utc_naive(start) if start else end_ - timedelta(days=default_days)
+    if start_ >= end_:
+        raise ApiError(422, "`from` must be before `to`")
+    if end_ - start_ > timedelta(days=3660):
+        raise ApiError(422, "period too long (at most 10 years)")
+    return start_, end_

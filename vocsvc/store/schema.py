@@ -1,0 +1,192 @@
+"""Every table of the service database. Migrations (``migrations/versions``) create exactly these.
+
+Times are UTC ``DateTime`` columns except the job table's epoch floats (kept from the transcription worker).
+Embeddings are float16 blobs beside the row they embed, so themes and semantic search never re-encode.
+Text is stored redacted only: the original is never written (its sha256 detects a changed repeat).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from vocsvc.jobs import jobs, metadata
+
+CHANNELS = ("review", "social", "call", "chat", "email", "survey")
+PUBLIC_CHANNELS = ("review", "social")
+ROLES = ("admin", "qa", "marketing", "ingest")
+ALERT_STATES = ("open", "acknowledged", "replied", "closed")
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(16), primary_key=True),  # the key's public prefix
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+)
+
+mentions = sa.Table(
+    "mentions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("external_id", sa.String(300), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+    sa.Column("author_handle", sa.String(300)),
+    sa.Column("author_followers", sa.Integer),
+    sa.Column("author_is_vip", sa.Boolean, nullable=False, default=False),
+    sa.Column("rating", sa.SmallInteger),
+    sa.Column("nps", sa.SmallInteger),
+    sa.Column("product", sa.String(200)),
+    sa.Column("customer_id", sa.String(200)),
+    sa.Column("url", sa.String(2000)),
+    sa.Column("lang_hint", sa.String(8)),
+    sa.Column("text_redacted", sa.Text, nullable=False),
+    sa.Column("text_sha256", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # pending -> tagged | failed
+    sa.Column("error", sa.Text),
+    sa.Column("lang", sa.String(8)),
+    sa.Column("sentiment", sa.String(16)),
+    sa.Column("sentiment_score", sa.Float),
+    sa.Column("emotion", sa.String(16)),
+    sa.Column("intent", sa.String(64)),
+    sa.Column("tags", sa.Text),  # the analyze JSON contract
+    sa.Column("embedding", sa.LargeBinary),
+    sa.Column("theme_id", sa.String(32)),
+    sa.UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
+    sa.Index("ix_mentions_created_at", "created_at"),
+    sa.Index("ix_mentions_state", "state"),
+    sa.Index("ix_mentions_theme", "theme_id"),
+    sa.Index("ix_mentions_channel_created", "channel", "created_at"),
+)
+
+calls = sa.Table(
+    "calls", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("job_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),  # processing -> ready | failed
+    sa.Column("agent_id", sa.String(200)),
+    sa.Column("customer_id", sa.String(200)),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("audio_path", sa.String(1000), nullable=False),
+    sa.Column("redacted_audio_path", sa.String(1000)),
+    sa.Column("duration", sa.Float),
+    sa.Column("language", sa.String(8)),
+    sa.Column("channels", sa.SmallInteger),
+    sa.Column("silence_share", sa.Float),
+    sa.Column("overtalk_seconds", sa.Float),
+    sa.Column("customer_sentiment", sa.Float),
+    sa.Column("has_pii", sa.Boolean),
+    sa.Column("reviewed", sa.Boolean, nullable=False, default=False),
+    sa.Column("metrics", sa.Text),
+    sa.Column("rollups", sa.Text),
+    sa.Index("ix_calls_started_at", "started_at"),
+    sa.Index("ix_calls_agent", "agent_id"),
+)
+
+call_labels = sa.Table(  # intent / emotion / category labels of a call, for filtering
+    "call_labels", metadata,
+    sa.Column("call_id", sa.String(36), sa.ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("label", sa.String(64), primary_key=True),
+    sa.Index("ix_call_labels_kind_label", "kind", "label"),
+)
+
+utterances = sa.Table(
+    "utterances", metadata,
+    sa.Column("id", sa.String(48), primary_key=True),  # <call id>:<index>
+    sa.Column("call_id", sa.String(36), sa.ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("speaker", sa.String(16), nullable=False),
+    sa.Column("start", sa.Float, nullable=False),
+    sa.Column("end", sa.Float, nullable=False),
+    sa.Column("text_redacted", sa.Text, nullable=False),
+    sa.Column("sentiment", sa.String(16)),
+    sa.Column("tags", sa.Text),
+    sa.Column("embedding", sa.LargeBinary),
+    sa.Column("theme_id", sa.String(32)),
+    sa.Column("created_at", sa.DateTime, nullable=False),  # the call's start + offset: themes' time axis
+    sa.Index("ix_utterances_call", "call_id", "idx"),
+)
+
+reviews = sa.Table(
+    "reviews", metadata,
+    sa.Column("call_id", sa.String(36), sa.ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("score", sa.Float),
+    sa.Column("checklist", sa.Text),
+    sa.Column("comment", sa.Text),
+    sa.Column("corrections", sa.Text),  # corrected tags per utterance, for retraining
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+themes = sa.Table(
+    "themes", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("label", sa.String(300), nullable=False),
+    sa.Column("keyphrases", sa.Text, nullable=False),
+    sa.Column("centroid", sa.LargeBinary, nullable=False),
+    sa.Column("floor", sa.Float, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("mention_id", sa.String(36), sa.ForeignKey("mentions.id"), nullable=False),  # the first one
+    sa.Column("author_key", sa.String(400)),  # source + handle: later posts by one author join the alert
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(8), nullable=False),  # p1 (highest) .. p4
+    sa.Column("priority_score", sa.Float, nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),  # the first mention's time
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("due_at", sa.DateTime, nullable=False),
+    sa.Column("escalated_at", sa.DateTime),
+    sa.Column("assignee", sa.String(200)),
+    sa.Column("closed_at", sa.DateTime),
+    sa.Column("last_mention_at", sa.DateTime, nullable=False),
+    sa.Index("ix_alerts_status_due", "status", "due_at"),
+    sa.Index("ix_alerts_author", "author_key", "last_mention_at"),
+)
+
+alert_mentions = sa.Table(
+    "alert_mentions", metadata,
+    sa.Column("alert_id", sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("mention_id", sa.String(36), sa.ForeignKey("mentions.id"), primary_key=True, unique=True),
+)
+
+alert_events = sa.Table(
+    "alert_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Index("ix_alert_events_alert", "alert_id", "id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # pending -> delivered | gave_up
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_at", sa.DateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index("ix_webhooks_state_next", "state", "next_at"),
+)
+
+__all__ = ["metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "themes",
+           "alerts", "alert_mentions", "alert_events", "webhook_deliveries"]

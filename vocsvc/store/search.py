@@ -1,0 +1,106 @@
+"""Search over mention and call-utterance text: full text (SQLite FTS5 / PostgreSQL tsvector) or semantic
+(cosine similarity of stored embeddings to the query's embedding, through an in-memory index)."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import numpy as np
+import sqlalchemy as sa
+
+from vocsvc.store.db import unpack_vectors
+from vocsvc.store.schema import mentions, utterances
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(q: str) -> str:
+    """User words -> an FTS5 query that cannot be a syntax error: each word quoted, all required."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in _WORD.findall(q))
+
+
+def full_text(engine: sa.Engine, q: str, limit: int, offset: int) -> tuple[list[tuple[str, str, float]], int]:
+    """[(kind, id, score)], total."""
+    words = _WORD.findall(q)
+    if not words:
+        return [], 0
+    with engine.connect() as c:
+        if engine.dialect.name == "sqlite":
+            where = "search_fts MATCH :q"
+            total = c.execute(sa.text(f"SELECT count(*) FROM search_fts WHERE {where}"), {"q": fts_query(q)}).scalar()
+            rows = c.execute(sa.text(f"SELECT doc_kind, doc_id, -bm25(search_fts) AS s FROM search_fts WHERE {where} "
+                                     "ORDER BY bm25(search_fts), doc_id LIMIT :l OFFSET :o"),
+                             {"q": fts_query(q), "l": limit, "o": offset}).all()
+        else:
+            sub = ("SELECT 'mention' AS kind, id, ts_rank(tsv, query) AS s FROM mentions, "
+                   "plainto_tsquery('simple', :q) query WHERE tsv @@ query UNION ALL "
+                   "SELECT 'utterance', id, ts_rank(tsv, query) FROM utterances, plainto_tsquery('simple', :q) query "
+                   "WHERE tsv @@ query")
+            total = c.execute(sa.text(f"SELECT count(*) FROM ({sub}) t"), {"q": q}).scalar()
+            rows = c.execute(sa.text(f"SELECT kind, id, s FROM ({sub}) t ORDER BY s DESC, id LIMIT :l OFFSET :o"),
+                             {"q": q, "l": limit, "o": offset}).all()
+    return [(r[0], r[1], round(float(r[2]), 4)) for r in rows], int(total or 0)
+
+
+class SemanticIndex:
+    """Every stored embedding in one float16 matrix, rebuilt at most every ``ttl`` seconds."""
+
+    def __init__(self, engine: sa.Engine, ttl: float = 30.0):
+        self.engine, self.ttl = engine, ttl
+        self._lock = threading.Lock()
+        self._built = 0.0
+        self._keys: list[tuple[str, str]] = []
+        self._X = np.zeros((0, 0), np.float16)
+
+    def _rebuild(self) -> None:
+        keys, blobs = [], []
+        with self.engine.connect() as c:
+            for kind, table in (("mention", mentions), ("utterance", utterances)):
+                for r in c.execution_options(yield_per=10000).execute(
+                        sa.select(table.c.id, table.c.embedding).where(table.c.embedding.is_not(None))):
+                    keys.append((kind, r.id))
+                    blobs.append(r.embedding)
+        self._keys = keys
+        self._X = unpack_vectors(blobs).astype(np.float16) if blobs else np.zeros((0, 0), np.float16)
+        self._built = time.monotonic()
+
+    def search(self, qvec: np.ndarray, limit: int, offset: int) -> tuple[list[tuple[str, str, float]], int]:
+        with self._lock:
+            if time.monotonic() - self._built > self.ttl:
+                self._rebuild()
+            keys, X = self._keys, self._X
+        if not keys or X.shape[1] != qvec.shape[-1]:
+            return [], 0
+        sims = np.empty(len(keys), np.float32)
+        q = qvec.astype(np.float32).ravel()
+        for s in range(0, len(keys), 50_000):
+            sims[s : s + 50_000] = X[s : s + 50_000].astype(np.float32) @ q
+        k = min(len(keys), offset + limit)
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(keys) else np.arange(len(keys))
+        top = top[np.lexsort((top, -sims[top]))][offset : offset + limit]
+        return [(keys[i][0], keys[i][1], round(float(sims[i]), 4)) for i in top], len(keys)
+
+
+def hydrate(engine: sa.Engine, hits: list[tuple[str, str, float]]) -> list[dict]:
+    """Search hits -> items with text, time and tags summary, in hit order."""
+    from vocsvc.store.mentions import iso
+
+    m_ids = [h[1] for h in hits if h[0] == "mention"]
+    u_ids = [h[1] for h in hits if h[0] == "utterance"]
+    found = {}
+    with engine.connect() as c:
+        if m_ids:
+            for r in c.execute(sa.select(mentions.c.id, mentions.c.channel, mentions.c.source, mentions.c.created_at,
+                                         mentions.c.text_redacted, mentions.c.sentiment, mentions.c.theme_id)
+                               .where(mentions.c.id.in_(m_ids))):
+                found[("mention", r.id)] = {"channel": r.channel, "source": r.source, "created_at": iso(r.created_at),
+                                            "text_redacted": r.text_redacted, "sentiment": r.sentiment,
+                                            "theme_id": r.theme_id}
+        if u_ids:
+            for r in c.execute(sa.select(utterances).where(utterances.c.id.in_(u_ids))):
+                found[("utterance", r.id)] = {"channel": "call", "call_id": r.call_id, "role": r.speaker,
+                                              "start": r.start, "created_at": iso(r.created_at),
+                                              "text_redacted": r.text_redacted, "sentiment": r.sentiment,
+                                              "theme_id": r.theme_id}
+    return [{"kind": k, "id": i, "score": s} | found[(k, i)] for k, i, s in hits if (k, i) in found]
