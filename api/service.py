@@ -56,8 +56,16 @@ class Service:
         if self.run_workers:
             from workers.maintenance import Maintenance
 
+            import signal
+
             self._consumer = self.queue.consumer(workers=max(1, self.settings.worker_threads))
+            # Huey's start() takes over SIGTERM/SIGINT/SIGHUP for its own run() loop, which we do not use: give
+            # them back so uvicorn still shuts down (and runs our lifespan exit) on a signal.
+            saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
             self._consumer.start()
+            if threading.current_thread() is threading.main_thread():
+                for sig, handler in saved.items():
+                    signal.signal(sig, handler)
             self._sweeper_stop = self.queue.start_sweeper()
             self.maintenance = Maintenance(self.settings, self.engine, self.clock, self.queue)
             self.maintenance.start()

@@ -33,7 +33,7 @@ UNTHEMED = -1
 @dataclass(frozen=True, slots=True)
 class ThemeOptions:
     min_size: int = 0  # 0 = adaptive: max(5, n // 1000)
-    merge_distance: float = 0.4  # cosine distance between micro-cluster centroids (in the PCA space) to merge
+    merge_distance: float = 0.5  # cosine distance between micro-cluster centroids (in the PCA space) to merge
     outlier_z: float = 2.5
     match_threshold: float = 0.8
     pca_dims: int = 64

@@ -7,11 +7,12 @@ from api.problems import ApiError
 from vocsvc.clock import to_utc_naive
 
 
-def period(svc, start: datetime | None, end: datetime | None, default_days: int = 30) -> tuple[datetime, datetime]:
+def period(svc, start: datetime | None, end: datetime | None, default_days: int = 30,
+           max_days: int | None = 3660) -> tuple[datetime, datetime]:
     end_ = to_utc_naive(end) if end else svc.clock.now() + timedelta(seconds=1)
     start_ = to_utc_naive(start) if start else end_ - timedelta(days=default_days)
     if start_ >= end_:
         raise ApiError(422, "`from` must be before `to`")
-    if end_ - start_ > timedelta(days=3660):
+    if max_days is not None and end_ - start_ > timedelta(days=max_days):
         raise ApiError(422, "period too long (at most 10 years)")
     return start_, end_

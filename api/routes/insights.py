@@ -79,7 +79,7 @@ def theme_mentions(theme_id: str, start: datetime | None = Query(None, alias="fr
     from vocsvc.store.mentions import iso
     from vocsvc.store.schema import mentions, themes, utterances
 
-    start_, end_ = period(s, start, end, default_days=36500)
+    start_, end_ = period(s, start, end, default_days=36500, max_days=None)
     with s.engine.connect() as c:
         if c.execute(sa.select(themes.c.id).where(themes.c.id == theme_id)).first() is None:
             raise ApiError(404, f"no theme {theme_id}")

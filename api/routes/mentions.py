@@ -76,7 +76,7 @@ def export_mentions(
     start: datetime | None = Query(None, alias="from"), end: datetime | None = Query(None, alias="to"),
     channel: str | None = None, s=Depends(svc), key=Depends(require("marketing", "qa")),
 ):
-    start_, end_ = period(s, start, end, default_days=36500)
+    start_, end_ = period(s, start, end, default_days=36500, max_days=None)
     rows = _export_rows(s.engine, start_, end_, channel)
     if format == "csv":
         def gen():
