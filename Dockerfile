@@ -25,5 +25,7 @@ WORKDIR /data
 RUN vocsvc models check && echo "ok" | vocsvc analyze - > /dev/null \
     && python -c "from vocsvc.audio.whisper_model import bundled_model_dir; from vocsvc.settings import get_settings; bundled_model_dir(get_settings().cache_dir)"
 
-ENTRYPOINT ["vocsvc"]
-CMD ["analyze", "-"]
+EXPOSE 8000
+# The service: migrate the database (SQLite in /data by default; set VOCSVC_DATABASE_URL for PostgreSQL), then serve.
+# Other commands: docker run IMAGE vocsvc analyze - / vocsvc batch ... / vocsvc worker
+CMD ["sh", "-c", "vocsvc db upgrade && vocsvc serve --host 0.0.0.0"]

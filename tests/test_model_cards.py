@@ -1,10 +1,11 @@
 """Recompute the cards' numbers on a fixed sample of the shared test splits; fail if they drift."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow

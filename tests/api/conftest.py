@@ -3,13 +3,12 @@ test). Time is a FixedClock the tests move; the real Huey queue (SqliteHuey) car
 by executing what it holds."""
 import os
 import uuid
-from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from apihelp import T0
 
 PG_ADMIN = os.environ.get("VOCSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-T0 = datetime(2026, 3, 2, 9, 0, 0)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -108,9 +107,3 @@ def make_api(api_settings, clock, analyzer):
 @pytest.fixture
 def api(make_api):
     return make_api()
-
-
-def mention(i, **kw):
-    d = {"channel": "review", "source": "appstore", "external_id": f"m{i}", "text": f"Great app number {i}, love it",
-         "created_at": T0.isoformat() + "Z"}
-    return d | kw

@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from conftest import mention
+from apihelp import mention
 
 
 def test_keys_roles_and_no_key(api):

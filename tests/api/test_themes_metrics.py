@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import T0
+from apihelp import T0
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def test_jfk_known_sentence(shared_data, fast_settings):
     assert tr.language == "en" and 10.5 < tr.duration < 11.5
     assert wer(JFK, text_of(tr)) < 0.15
     assert all(u.role == "unknown" for u in tr.utterances)
-    assert tr.metrics.silence_total < 2.0
+    assert tr.metrics.silence_total < 3.0  # ~8.5 s of speech in 11 s, with real pauses between phrases
 
 
 def test_stereo_channels_on_their_roles(shared_data, fast_settings):

@@ -19,6 +19,9 @@ SR = 16_000
 # clean audio and 0.78 across the JFK clip's two halves; different voices 0.52-0.72 (resemblyzer, MODELS.md, tests).
 SAME_VOICE = 0.74
 MIN_SECONDS = 0.6  # shorter clips give unreliable embeddings; they take the nearest neighbour's speaker
+# A second voice must speak this long in all before we believe in it: one short clip of a single speaker can
+# embed far from the rest (JFK's first 2 s: cosine 0.64-0.79 to the other clips).
+MIN_SECOND_VOICE_SECONDS = 3.0
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +70,7 @@ def two_speakers(audio: np.ndarray, utterances: list[Utterance]) -> list[int]:
         c = (E[m] * dur[m, None]).sum(0)
         cents.append(c / np.linalg.norm(c))
     a, b = good[lab == 0], good[lab == 1]
-    if float((E[a] @ E[b].T).mean()) > SAME_VOICE:
+    if float((E[a] @ E[b].T).mean()) > SAME_VOICE or min(dur[a].sum(), dur[b].sum()) < MIN_SECOND_VOICE_SECONDS:
         return [0] * n
     C = np.stack(cents)
     speakers = []
