@@ -9,7 +9,7 @@ DEB_PKGS := espeak-ng festival festvox-ru sox
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install deps-apt eval bench clean
+.PHONY: run serve test install deps-apt eval bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,12 @@ deps-apt:
 run: install
 	$(BIN)/vocsvc analyze examples/sample.csv -o out/sample.jsonl
 	@echo "wrote out/sample.jsonl (first 3 rows):"; head -n 3 out/sample.jsonl
+
+# The service on http://127.0.0.1:8000 (SQLite ./vocsvc.db, in-process worker); prints an admin key the first time.
+serve: install
+	$(BIN)/vocsvc db upgrade
+	@$(BIN)/vocsvc keys list | grep -q '"role": "admin"' || { echo "admin key (shown once):"; $(BIN)/vocsvc keys create --role admin --name local-admin; }
+	$(BIN)/vocsvc serve
 
 test: install deps-apt
 	$(BIN)/python -m pytest -q

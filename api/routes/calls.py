@@ -20,6 +20,7 @@ from api.pagination import decode_cursor, page
 from api.problems import ApiError
 from api.schemas import ReviewIn
 from vocsvc.clock import to_utc_naive
+from vocsvc.store.db import where_eq
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm", ".mp4", ".amr", ".gsm"}
@@ -152,10 +153,8 @@ def list_calls(
         q = q.where(calls.c.started_at >= to_utc_naive(start))
     if end:
         q = q.where(calls.c.started_at < to_utc_naive(end))
-    for col, val in ((calls.c.agent_id, agent_id), (calls.c.language, language), (calls.c.has_pii, has_pii),
-                     (calls.c.reviewed, reviewed), (calls.c.state, state)):
-        if val is not None:
-            q = q.where(col == val)
+    q = where_eq(q, [(calls.c.agent_id, agent_id), (calls.c.language, language), (calls.c.has_pii, has_pii),
+                     (calls.c.reviewed, reviewed), (calls.c.state, state)])
     for kind, val in (("intent", intent), ("emotion", emotion), ("category", category)):
         if val:
             q = q.where(calls.c.id.in_(sa.select(call_labels.c.call_id).where(call_labels.c.kind == kind,

@@ -13,6 +13,7 @@ from api.problems import ApiError
 from api.routes.common import period
 from api.schemas import AssignIn, NoteIn, ReplyIn
 from vocsvc.clock import to_utc_naive
+from vocsvc.store.db import where_eq
 
 router = APIRouter(prefix="/v1")
 ChannelQ = Literal["review", "social", "call", "chat", "email", "survey"]
@@ -133,13 +134,8 @@ def list_alerts(
     from vocsvc.store.schema import alerts
 
     now = s.clock.now()
-    q = sa.select(alerts.c.id)
-    if status:
-        q = q.where(alerts.c.status == status)
-    if priority:
-        q = q.where(alerts.c.priority == priority)
-    if channel:
-        q = q.where(alerts.c.channel == channel)
+    q = where_eq(sa.select(alerts.c.id), [(alerts.c.status, status), (alerts.c.priority, priority),
+                                          (alerts.c.channel, channel)])
     if due_before:
         q = q.where(alerts.c.due_at < to_utc_naive(due_before))
     if escalated is not None:

@@ -239,14 +239,19 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+def prepare(opts: BatchOptions, settings: Settings) -> tuple[Path, list[Path], bool, set[str]]:
+    """(output dir, input files, resuming?, names of chunks already done) - the start of every engine's run."""
+    out = Path(opts.out_dir)
+    files = expand_inputs(opts.inputs)
+    resuming = check_fingerprint(out, fingerprint(files, opts, settings))
+    return out, files, resuming, {p.stem for p in out.glob("part-*.parquet")}
+
+
 def run_local(opts: BatchOptions, settings: Settings | None = None) -> BatchReport:
     from tqdm import tqdm
 
     settings = settings or get_settings()
-    out = Path(opts.out_dir)
-    files = expand_inputs(opts.inputs)
-    resuming = check_fingerprint(out, fingerprint(files, opts, settings))
-    done = {p.stem for p in out.glob("part-*.parquet")}
+    out, files, resuming, done = prepare(opts, settings)
     workers = opts.workers or default_workers()
     # Each process gets its share of the cores for BLAS, so two processes don't fight over both.
     wsettings = settings.model_copy(update={"encoder_threads": max(1, default_workers() // workers)})
@@ -261,17 +266,21 @@ def run_local(opts: BatchOptions, settings: Settings | None = None) -> BatchRepo
         report.rows_this_run += n
         bar.update(n)
 
+    def todo() -> Iterator[Chunk]:
+        for chunk in iter_chunks(files, opts):
+            report.chunks += 1
+            if chunk.name in done:
+                report.chunks_skipped += 1
+                bar.update(len(chunk.ids))
+            else:
+                yield chunk
+
     try:
         if workers == 1:
             from vocsvc.analyzer import Analyzer
 
             analyzer = Analyzer(wsettings)
-            for chunk in iter_chunks(files, opts):
-                report.chunks += 1
-                if chunk.name in done:
-                    report.chunks_skipped += 1
-                    bar.update(len(chunk.ids))
-                    continue
+            for chunk in todo():
                 process_chunk(chunk, str(out), opts.embeddings, analyzer)
                 report.rows_this_run += len(chunk.ids)
                 bar.update(len(chunk.ids))
@@ -282,12 +291,7 @@ def run_local(opts: BatchOptions, settings: Settings | None = None) -> BatchRepo
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                      initargs=(wsettings.model_dump_json(),)) as pool:
                 pending: dict[Future, int] = {}
-                for chunk in iter_chunks(files, opts):
-                    report.chunks += 1
-                    if chunk.name in done:
-                        report.chunks_skipped += 1
-                        bar.update(len(chunk.ids))
-                        continue
+                for chunk in todo():
                     while len(pending) >= 2 * workers:  # bounded: memory stays flat whatever the input size
                         ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                         for f in ready:

@@ -21,12 +21,10 @@ from vocsvc.batch.local import (
     BatchReport,
     Chunk,
     _finish,
-    check_fingerprint,
     default_workers,
     estimate_rows,
-    expand_inputs,
-    fingerprint,
     iter_chunks,
+    prepare,
 )
 from vocsvc.settings import Settings, get_settings
 
@@ -119,10 +117,7 @@ def run_ray(opts: BatchOptions, settings: Settings | None = None, address: str |
     from tqdm import tqdm
 
     settings = settings or get_settings()
-    out = Path(opts.out_dir)
-    files = expand_inputs(opts.inputs)
-    resuming = check_fingerprint(out, fingerprint(files, opts, settings))
-    done = {p.stem for p in out.glob("part-*.parquet")}
+    out, files, resuming, done = prepare(opts, settings)
     workers = opts.workers or default_workers()
     wsettings = settings.model_copy(update={"encoder_threads": 1})
     report = BatchReport(out, workers=workers, extra={"engine": "ray"})

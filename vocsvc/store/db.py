@@ -24,6 +24,14 @@ def insert_ignore(engine_or_conn, table: sa.Table):
     return insert(table).on_conflict_do_nothing()
 
 
+def where_eq(q, pairs):
+    """``q`` narrowed by ``column == value`` for each (column, value) whose value is given (not None / empty)."""
+    for col, val in pairs:
+        if val is not None and val != "":
+            q = q.where(col == val)
+    return q
+
+
 def day_expr(col, dialect: str):
     """The UTC calendar day of a DateTime column, as a 'YYYY-MM-DD' string on both databases."""
     if dialect == "postgresql":

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import sqlalchemy as sa
 
-from vocsvc.store.db import day_expr, unpack_vectors
+from vocsvc.store.db import day_expr, unpack_vectors, where_eq
 from vocsvc.store.schema import calls, mentions, themes, utterances
 from vocsvc.themes import Theme, ThemeModel, ThemeOptions, discover
 
@@ -107,23 +107,16 @@ def reassign_all(engine: sa.Engine, model: ThemeModel, chunk: int = 5000) -> int
 
 # ---------------------------------------------------------------------- statistics
 def _filtered_docs(dialect: str, start: datetime, end: datetime, channel: str | None, lang: str | None,
-                   product: str | None, interval: str):
+                   product: str | None):
     """One selectable of (theme_id, bucket, sentiment) over mentions and customer utterances in [start, end)."""
-    def bucket(col):
-        day = day_expr(col, dialect)
-        return day
-
-    m = sa.select(mentions.c.theme_id, bucket(mentions.c.created_at).label("day"), mentions.c.sentiment).where(
+    m = sa.select(mentions.c.theme_id, day_expr(mentions.c.created_at, dialect).label("day"),
+                  mentions.c.sentiment).where(
         mentions.c.state == "tagged", mentions.c.created_at >= start, mentions.c.created_at < end)
-    if channel:
-        m = m.where(mentions.c.channel == channel)
-    if lang:
-        m = m.where(mentions.c.lang == lang)
-    if product:
-        m = m.where(mentions.c.product == product)
+    m = where_eq(m, [(mentions.c.channel, channel), (mentions.c.lang, lang), (mentions.c.product, product)])
     parts = [m]
     if channel in (None, "call") and not product:
-        u = sa.select(utterances.c.theme_id, bucket(utterances.c.created_at).label("day"), utterances.c.sentiment) \
+        u = sa.select(utterances.c.theme_id, day_expr(utterances.c.created_at, dialect).label("day"),
+                      utterances.c.sentiment) \
             .join(calls, calls.c.id == utterances.c.call_id).where(
                 utterances.c.speaker != "agent", utterances.c.created_at >= start, utterances.c.created_at < end)
         if lang:
@@ -138,10 +131,10 @@ def theme_stats(engine: sa.Engine, start: datetime, end: datetime, channel: str 
     prev_start = start - (end - start)
     dialect = engine.dialect.name
     with engine.connect() as c:
-        cur = _filtered_docs(dialect, start, end, channel, lang, product, interval)
+        cur = _filtered_docs(dialect, start, end, channel, lang, product)
         rows = c.execute(sa.select(cur.c.theme_id, cur.c.day, cur.c.sentiment, sa.func.count())
                          .group_by(cur.c.theme_id, cur.c.day, cur.c.sentiment)).all()
-        prev = _filtered_docs(dialect, prev_start, start, channel, lang, product, interval)
+        prev = _filtered_docs(dialect, prev_start, start, channel, lang, product)
         prow = c.execute(sa.select(prev.c.theme_id, sa.func.count()).group_by(prev.c.theme_id)).all()
         meta = {r.id: r for r in c.execute(sa.select(themes))}
     total = sum(r[3] for r in rows)
