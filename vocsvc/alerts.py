@@ -153,28 +153,41 @@ def escalate_due(engine: sa.Engine, settings, now: datetime) -> list[str]:
     return out
 
 
-def alert_payload(conn, alert_id: str, now: datetime | None = None) -> dict:
+def alert_payloads(conn, alert_ids: list[str], now: datetime | None = None) -> list[dict]:
+    """Alerts with their mentions, in the order given: two queries whatever the page size."""
     from vocsvc.store.mentions import iso
 
-    a = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
-    ms = conn.execute(sa.select(mentions.c.id, mentions.c.source, mentions.c.external_id, mentions.c.channel,
-                                mentions.c.url, mentions.c.author_handle, mentions.c.text_redacted,
-                                mentions.c.created_at, mentions.c.sentiment_score)
-                      .join(alert_mentions, alert_mentions.c.mention_id == mentions.c.id)
-                      .where(alert_mentions.c.alert_id == alert_id).order_by(mentions.c.created_at)).all()
-    d = {
-        "id": a.id, "status": a.status, "priority": a.priority, "priority_score": a.priority_score,
-        "channel": a.channel, "reasons": json.loads(a.reasons), "created_at": iso(a.created_at),
-        "opened_at": iso(a.opened_at), "due_at": iso(a.due_at), "escalated": a.escalated_at is not None,
-        "escalated_at": iso(a.escalated_at), "assignee": a.assignee, "closed_at": iso(a.closed_at),
-        "mentions": [{"id": m.id, "source": m.source, "external_id": m.external_id, "url": m.url,
-                      "author": m.author_handle, "text_redacted": m.text_redacted, "created_at": iso(m.created_at),
-                      "sentiment_score": m.sentiment_score} for m in ms],
-    }
-    if now is not None:
-        d["overdue"] = a.status in ("open", "acknowledged") and a.due_at <= now
-        d["hours_left"] = round((a.due_at - now).total_seconds() / 3600, 2)
-    return d
+    if not alert_ids:
+        return []
+    rows = {a.id: a for a in conn.execute(sa.select(alerts).where(alerts.c.id.in_(alert_ids)))}
+    by_alert: dict[str, list] = {i: [] for i in alert_ids}
+    for m in conn.execute(sa.select(alert_mentions.c.alert_id, mentions.c.id, mentions.c.source,
+                                    mentions.c.external_id, mentions.c.url, mentions.c.author_handle,
+                                    mentions.c.text_redacted, mentions.c.created_at, mentions.c.sentiment_score)
+                          .join(mentions, alert_mentions.c.mention_id == mentions.c.id)
+                          .where(alert_mentions.c.alert_id.in_(alert_ids)).order_by(mentions.c.created_at)):
+        by_alert[m.alert_id].append({"id": m.id, "source": m.source, "external_id": m.external_id, "url": m.url,
+                                     "author": m.author_handle, "text_redacted": m.text_redacted,
+                                     "created_at": iso(m.created_at), "sentiment_score": m.sentiment_score})
+    out = []
+    for i in alert_ids:
+        a = rows[i]
+        d = {
+            "id": a.id, "status": a.status, "priority": a.priority, "priority_score": a.priority_score,
+            "channel": a.channel, "reasons": json.loads(a.reasons), "created_at": iso(a.created_at),
+            "opened_at": iso(a.opened_at), "due_at": iso(a.due_at), "escalated": a.escalated_at is not None,
+            "escalated_at": iso(a.escalated_at), "assignee": a.assignee, "closed_at": iso(a.closed_at),
+            "mentions": by_alert[i],
+        }
+        if now is not None:
+            d["overdue"] = a.status in ("open", "acknowledged") and a.due_at <= now
+            d["hours_left"] = round((a.due_at - now).total_seconds() / 3600, 2)
+        out.append(d)
+    return out
+
+
+def alert_payload(conn, alert_id: str, now: datetime | None = None) -> dict:
+    return alert_payloads(conn, [alert_id], now)[0]
 
 
 def get_alert(engine: sa.Engine, alert_id: str, now: datetime) -> dict | None:

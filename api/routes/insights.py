@@ -130,7 +130,7 @@ def list_alerts(
     limit: int = Query(50, ge=1, le=500), cursor: str | None = None,
     s=Depends(svc), key=Depends(require("marketing")),
 ):
-    from vocsvc.alerts import alert_payload
+    from vocsvc.alerts import alert_payloads
     from vocsvc.store.schema import alerts
 
     now = s.clock.now()
@@ -150,7 +150,7 @@ def list_alerts(
         total = c.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
         ids = c.execute(q.order_by(sa.case((active, 0), else_=1), alerts.c.priority, alerts.c.due_at, alerts.c.id)
                         .limit(limit).offset(off)).scalars().all()
-        items = [alert_payload(c, i, now) for i in ids]
+        items = alert_payloads(c, list(ids), now)
     return page(items, off, limit, total)
 
 

@@ -59,6 +59,7 @@ mentions = sa.Table(
     sa.Index("ix_mentions_state", "state"),
     sa.Index("ix_mentions_theme", "theme_id"),
     sa.Index("ix_mentions_channel_created", "channel", "created_at"),
+    sa.Index("ix_mentions_stats", "state", "created_at", "theme_id", "sentiment", "channel", "lang", "product"),
 )
 
 calls = sa.Table(
@@ -155,6 +156,7 @@ alerts = sa.Table(
     sa.Column("last_mention_at", sa.DateTime, nullable=False),
     sa.Index("ix_alerts_status_due", "status", "due_at"),
     sa.Index("ix_alerts_author", "author_key", "last_mention_at"),
+    sa.Index("ix_alerts_order", "priority", "due_at", "id"),
 )
 
 alert_mentions = sa.Table(
