@@ -111,3 +111,15 @@ def test_in_process_worker_end_to_end(make_api, clock):
         assert states == {"tagged"}
     finally:
         api.svc.stop()
+
+
+def test_no_pii_or_keys_in_logs(api, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    card = "4539 1488 0343 6467"
+    api.post("/v1/mentions?wait=true", "ingest", json=mention(1, text=f"my card {card} was charged twice"))
+    api.post("/v1/mentions", "ingest", json=mention(2, text=f"card {card}", rating=9))  # rejected
+    api.client.get("/v1/alerts", headers={"Authorization": "Bearer vk_bad_" + card})
+    text = caplog.text
+    assert card not in text and api.keys["ingest"] not in text

@@ -100,3 +100,28 @@ def test_search_and_export(api, loaded):
     p = api.get("/v1/mentions/export", "marketing", params={"format": "parquet", "channel": "social"})
     t = pq.read_table(io.BytesIO(p.content))
     assert t.num_rows == sum(1 for x in loaded if x["channel"] == "social") and "keywords" in t.column_names
+
+
+def test_periodic_rediscovery_runs_as_a_background_job(api, loaded, clock):
+    import time
+
+    from workers.maintenance import Maintenance
+
+    s = api.svc.settings.model_copy(update={"themes_every_hours": 24.0})
+    m = Maintenance(s, api.svc.engine, clock, api.svc.queue)
+
+    def wait_done():
+        deadline = time.time() + 120
+        while time.time() < deadline and not m._themes_lock.acquire(blocking=False):
+            time.sleep(0.2)
+        m._themes_lock.release()
+
+    assert m.tick()["themes"] == "started"
+    wait_done()
+    first = {t["id"] for t in api.get("/v1/themes", "marketing", params={"limit": 200}).json()["items"]}
+    assert first
+    assert m.tick()["themes"] is None  # fresh: not due again
+    clock.advance(hours=25)
+    assert m.tick()["themes"] == "started"
+    wait_done()
+    assert {t["id"] for t in api.get("/v1/themes", "marketing", params={"limit": 200}).json()["items"]} == first
