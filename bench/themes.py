@@ -49,7 +49,7 @@ def documents(n: int) -> tuple[list[str], list[str | None]]:
     labels += [c for _, c in b77]
     rng = random.Random(0)
     while len(docs) < n:
-        (a, ca), (b, _) = rng.choice(b77), rng.choice(b77)
+        (a, _), (b, _) = rng.choice(b77), rng.choice(b77)
         docs.append(f"{a} {b}")
         labels.append(None)
     return docs[:n], labels[:n]

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from apihelp import T0, mention
+from apihelp import mention
 
 NEG = "This is the worst service ever, I am furious, nobody answers and my money is gone."
 

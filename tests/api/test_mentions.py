@@ -1,5 +1,5 @@
 """POST /v1/mentions: idempotent single and bulk ingest, tagging through the real queue, bad input."""
-from apihelp import T0, mention
+from apihelp import mention
 
 
 def test_single_bulk_idempotent_and_tagged_via_queue(api):

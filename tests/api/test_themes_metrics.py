@@ -1,7 +1,7 @@
 """Themes over stored embeddings (stable ids, few unthemed, emerging), business metrics, search, export."""
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyarrow.parquet as pq
 import pytest

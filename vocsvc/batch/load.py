@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-import sqlalchemy as sa
 
 from vocsvc.batch.local import EMB_DIR
 from vocsvc.batch.schema import row_to_dict
