@@ -2,9 +2,7 @@
 redacted audio; review verdicts with corrected tags; the corrections exported for retraining."""
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 from datetime import datetime
@@ -18,6 +16,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from api.deps import require, svc
 from api.pagination import decode_cursor, page
 from api.problems import ApiError
+from api.routes.common import csv_lines
 from api.schemas import ReviewIn
 from vocsvc.clock import to_utc_naive
 from vocsvc.store.db import where_eq
@@ -231,15 +230,5 @@ def feedback_export(format: Literal["jsonl", "csv"] = "jsonl", s=Depends(svc), k
     cols = ["call_id", "utterance_index", "role", "text_redacted", "field", "model_value", "corrected_value",
             "reviewer", "reviewed_at"]
 
-    def gen():
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in r.items()})
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-        yield buf.getvalue()
-
-    return StreamingResponse(gen(), media_type="text/csv; charset=utf-8")
+    flat = ({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in r.items()} for r in rows)
+    return StreamingResponse(csv_lines(flat, cols), media_type="text/csv; charset=utf-8")

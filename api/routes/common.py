@@ -1,6 +1,9 @@
 """Query parameters shared by several routes."""
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from api.problems import ApiError
@@ -16,3 +19,16 @@ def period(svc, start: datetime | None, end: datetime | None, default_days: int 
     if max_days is not None and end_ - start_ > timedelta(days=max_days):
         raise ApiError(422, "period too long (at most 10 years)")
     return start_, end_
+
+
+def csv_lines(rows: Iterable[dict], columns: list[str]) -> Iterator[str]:
+    """Stream dict rows as CSV text (header first), one row at a time: exports never sit whole in memory."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns)
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()

@@ -1,8 +1,6 @@
 """POST /v1/mentions (one or up to max_bulk, idempotent on source + external_id), GET one, export."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -16,7 +14,7 @@ from starlette.background import BackgroundTask
 
 from api.deps import require, svc
 from api.problems import ApiError
-from api.routes.common import period
+from api.routes.common import csv_lines, period
 from api.schemas import MentionIn
 from vocsvc.clock import to_utc_naive
 
@@ -79,21 +77,7 @@ def export_mentions(
     start_, end_ = period(s, start, end, default_days=36500, max_days=None)
     rows = _export_rows(s.engine, start_, end_, channel)
     if format == "csv":
-        def gen():
-            buf = io.StringIO()
-            w = None
-            for r in rows:
-                if w is None:
-                    w = csv.DictWriter(buf, fieldnames=list(r))
-                    w.writeheader()
-                w.writerow(r)
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-            if w is None:
-                yield ",".join(EXPORT_COLUMNS) + "\r\n"
-
-        return StreamingResponse(gen(), media_type="text/csv; charset=utf-8",
+        return StreamingResponse(csv_lines(rows, EXPORT_COLUMNS), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="mentions.csv"'})
     import pyarrow as pa
     import pyarrow.parquet as pq

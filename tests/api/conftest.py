@@ -1,36 +1,8 @@
 """API tests run twice: on SQLite (WAL, a file per test) and on the PostgreSQL at 127.0.0.1:5432 (a database per
-test). Time is a FixedClock the tests move; the real Huey queue (SqliteHuey) carries tagging jobs, drained here
+test: the `db_url` fixture of tests/conftest.py). Time is a FixedClock the tests move; the real Huey queue (SqliteHuey) carries tagging jobs, drained here
 by executing what it holds."""
-import os
-import uuid
-
 import pytest
-import sqlalchemy as sa
 from apihelp import T0
-
-PG_ADMIN = os.environ.get("VOCSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'vocsvc.db'}"
-        return
-    if os.environ.get("VOCSVC_TEST_SKIP_PG") == "1":
-        pytest.skip("VOCSVC_TEST_SKIP_PG=1")
-    name = f"vocsvc_t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    from vocsvc.store.db import engine_for
-
-    engine_for(url).dispose()
-    engine_for.cache_clear()
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
