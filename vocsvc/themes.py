@@ -37,6 +37,7 @@ class ThemeOptions:
     outlier_z: float = 2.5
     match_threshold: float = 0.8
     pca_dims: int = 64
+    micro_per_sqrt: float = 2.0  # micro-clusters = this x sqrt(n)
     top_keyphrases: int = 10
     random_state: int = 0
 
@@ -144,18 +145,29 @@ def discover(
     encoder: str = "",
 ) -> Discovery:
     """Find themes in unit-norm embeddings ``X`` (n, d); ``keyphrases[i]`` are document i's lemmatised keyphrases."""
-    from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
-
     X = _unit(np.asarray(X, np.float32))
     n = len(X)
     if len(keyphrases) != n:
         raise ValueError("one keyphrase list per document")
+    # The same documents in any order give the same themes: k-means sees them in an order fixed by content.
+    order = np.lexsort(np.round(X[:, :8], 4).T) if n else np.zeros(0, np.int64)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(n)
+    found = _discover(X[order], [keyphrases[i] for i in order], options, previous, encoder)
+    return Discovery(found.model, found.assignment[inverse], found.similarity[inverse])
+
+
+def _discover(X: np.ndarray, keyphrases: list[list[str]], options: ThemeOptions, previous: ThemeModel | None,
+              encoder: str) -> Discovery:
+    from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
+
+    n = len(X)
     min_size = options.min_size or max(5, n // 1000)
     if n < 2 * min_size:
         return Discovery(ThemeModel([], encoder), np.full(n, UNTHEMED, np.int64), np.zeros(n, np.float32))
 
     Z = _reduce(X, options)
-    k = int(min(max(2, round(2 * math.sqrt(n))), n // 2, 2000))
+    k = int(min(max(2, round(options.micro_per_sqrt * math.sqrt(n))), n // 2, 2000))
     km = MiniBatchKMeans(n_clusters=k, random_state=options.random_state, batch_size=4096, n_init=3,
                          max_iter=50)
     micro = km.fit_predict(Z)
