@@ -213,16 +213,37 @@ class WhisperRunner:
                 out.append(Utterance("unknown", channel, part[0].start, part[-1].end,
                                      "".join(w.word for w in part).strip(), words=part, flags=list(flags),
                                      lang=language))
-        return out, dropped
+        return _join_split_numbers(out), dropped
 
 
 MAX_PAUSE = 0.8  # seconds of silence inside a segment that start a new utterance
 
 
+def _join_split_numbers(utts: list[Utterance], max_gap: float = 3.0) -> list[Utterance]:
+    """Whisper may also end a segment in the middle of a number read in groups: join such neighbours back."""
+    from vocsvc.nlp.pii import is_number_token
+
+    out: list[Utterance] = []
+    for u in utts:
+        p = out[-1] if out else None
+        if (p is not None and p.words and u.words and u.start - p.end <= max_gap
+                and is_number_token(p.words[-1].word) and is_number_token(u.words[0].word)):
+            p.end, p.words = u.end, p.words + u.words
+            p.text = "".join(w.word for w in p.words).strip()
+            p.flags = sorted(set(p.flags) | set(u.flags))
+            continue
+        out.append(u)
+    return out
+
+
 def _split_on_pauses(words: list[Word], max_pause: float) -> list[list[Word]]:
+    """New utterance after a long pause, but never inside a number: people read card and phone numbers in
+    groups with pauses, and a number cut in two utterances would escape redaction."""
+    from vocsvc.nlp.pii import is_number_token
+
     parts = [[words[0]]]
     for prev, w in zip(words, words[1:]):
-        if w.start - prev.end > max_pause:
+        if w.start - prev.end > max_pause and not (is_number_token(prev.word) and is_number_token(w.word)):
             parts.append([w])
         else:
             parts[-1].append(w)

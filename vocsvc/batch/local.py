@@ -244,6 +244,8 @@ def prepare(opts: BatchOptions, settings: Settings) -> tuple[Path, list[Path], b
     out = Path(opts.out_dir)
     files = expand_inputs(opts.inputs)
     resuming = check_fingerprint(out, fingerprint(files, opts, settings))
+    for tmp in out.rglob(".*.tmp"):  # half-written files of a killed run; their chunks are redone
+        tmp.unlink(missing_ok=True)
     return out, files, resuming, {p.stem for p in out.glob("part-*.parquet")}
 
 

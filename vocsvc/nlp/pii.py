@@ -115,6 +115,13 @@ _PLUS_WORDS = {"plus", "плюс"}
 _NUMBER_WORDS = set(_UNITS) | set(_TEENS) | set(_TENS) | set(_HUNDREDS) | set(_REPEAT)
 
 _TOKEN_RE = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
+
+
+def is_number_token(word: str) -> bool:
+    """'4539', '4539,' or 'forty' / 'сорок': part of a number said or written (for keeping digit runs together)."""
+    w = word.strip().strip(",.;:!?-–—").lower()
+    return bool(w) and (w.isdigit() or w in _NUMBER_WORDS)
+
 # What may stand between two tokens of one spoken/written number: spaces, commas, dashes, dots, slashes.
 _JOIN_RE = re.compile(r"^[\s,.\-–—/]*$")
 
