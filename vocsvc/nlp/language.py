@@ -2,7 +2,7 @@
 
 Social posts are often more @handle and link than words ("@beeline_rus опять нет сети https://t.co/x1"), and a
 statistical detector reads the handles as English. So the words are taken first: @handles, links, e-mail addresses,
-hashtag marks and redaction placeholders are removed. Then the script decides: when one configured language uses the
+hashtags and redaction placeholders are removed (hashtags and then handles come back only when no other words are left). Then the script decides: when one configured language uses the
 dominant script (Cyrillic: ru; Latin: en, in the default ``ru,en``), that is the answer, so a text mostly in
 Cyrillic is never English. lingua, restricted to the configured languages of that script, runs only when several
 share it (say ``en,de``).
@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
-# What is not the writer's words: links, @handles, e-mails, redaction marks; '#' (the tag's words stay)
+# What is not the writer's words: links, @handles, e-mails, redaction marks
 _NOISE_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|ru|co|cc|me|io|org|net|рф)/\S*|[\w.+-]+@[\w-]+\.[\w.]+|@\w+|"
-    r"\[(?:CARD|PHONE|EMAIL|IBAN|PASSPORT|SNILS|INN)\]|#", re.UNICODE | re.IGNORECASE)
+    r"\[(?:CARD|PHONE|EMAIL|IBAN|PASSPORT|SNILS|INN)\]", re.UNICODE | re.IGNORECASE)
+# Hashtags are often English tags on a Russian post (#fail #ozon_support): the words outside them decide, the tags
+# only when nothing else is left
+_HASHTAG_RE = re.compile(r"#\w+", re.UNICODE)
 _CYRILLIC = {"ru", "uk", "be", "bg", "kk", "mk", "sr", "mn", "ky", "tg", "tt"}
 _MIN_LETTERS = 3
 
@@ -44,8 +47,13 @@ def script_of(code: str) -> str:
 
 
 def words_only(text: str) -> str:
-    """The text without links, @handles, e-mails and redaction marks (what the language is decided on)."""
-    return _NOISE_RE.sub(" ", text)
+    """The text without links, @handles, e-mails, redaction marks and hashtags (what the language is decided on);
+    with the hashtags' words where nothing else is left, and the raw text where even those are too few."""
+    words = _NOISE_RE.sub(" ", text)
+    for candidate in (_HASHTAG_RE.sub(" ", words), words.replace("#", " ")):
+        if sum(letter_counts(candidate)) >= _MIN_LETTERS:
+            return candidate
+    return text
 
 
 def letter_counts(text: str) -> tuple[int, int]:
@@ -87,9 +95,6 @@ class LanguageDetector:
         for i, t in enumerate(texts):
             words = words_only(t)
             cyr, lat = letter_counts(words)
-            if cyr + lat < _MIN_LETTERS:  # nothing but handles and links: their letters are better than none
-                cyr, lat = letter_counts(t)
-                words = t
             if cyr + lat == 0:
                 out[i] = LanguageResult(self.opts.default, 0.0)  # digits, emoji, punctuation only
                 continue

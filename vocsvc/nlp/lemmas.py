@@ -85,7 +85,16 @@ class Lemmatizer:
         ru_idx = [i for i, lang in enumerate(langs) if lang == "ru"]
         with self._lock:  # spaCy pipelines are not thread-safe
             if en_idx:
-                for i, sd in zip(en_idx, self.en.pipe([texts[j] for j in en_idx], batch_size=256)):
+                nlp = self.en
+                ner = "ner" in nlp.pipe_names
+                sdocs = list(nlp.pipe([texts[j] for j in en_idx], batch_size=256, disable=["ner"] if ner else []))
+                if ner:
+                    # NER (PER/ORG/LOC) is over half the English cost and finds nothing in texts without a
+                    # capitalised word or @handle, so it runs only on the others (its model has its own tok2vec)
+                    cands = [sd for sd in sdocs if may_name([t.text for t in sd], nlp.Defaults.stop_words)]
+                    for _ in nlp.get_pipe("ner").pipe(cands, batch_size=256):
+                        pass
+                for i, sd in zip(en_idx, sdocs):
                     toks = [
                         Token(t.text, t.lemma_.lower(), t.pos_, t.idx, t.is_stop, t.is_alpha)
                         for t in sd
@@ -106,6 +115,29 @@ class Lemmatizer:
         for d in out:
             _mark_placeholders(d)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
+
+
+# sentence openers that are not names (checked besides the stop words)
+_OPENERS = frozenset("thanks thank hi hello hey please dear ok okay yes no why how when where what "
+                     "спасибо привет здравствуйте добрый доброе пожалуйста уважаемые ок почему когда".split())
+
+
+def may_name(words: list[str], stop_words: set[str] | frozenset[str]) -> bool:
+    """Could this text hold a name (PER/ORG/LOC)? Names have a capital (Delta, eBay) or are @handles; a capital that only starts a
+    sentence with a function word ("The app ...", "Мой заказ ...") or the pronoun "I" does not count.
+
+    >>> may_name(["the", "app", "crashes", ".", "I", "hate", "it"], {"the"}), may_name(["Delta", "lost", "it"], set())
+    (False, True)
+    """
+    start = True
+    for w in words:
+        if w[:1] == "@" and len(w) > 1:
+            return True
+        if any(c.isupper() for c in w) and w != "I" and not (start and (w.lower() in stop_words or w.lower() in _OPENERS)):
+            if not (w.startswith("[") or w in PLACEHOLDER_WORDS):
+                return True
+        start = w in (".", "!", "?", "...", "\n") or not w.strip()
+    return False
 
 
 def _mark_placeholders(doc: Doc) -> None:
