@@ -1,6 +1,6 @@
 """Tag N GoEmotions sentences end to end and print texts/s and peak RSS.
 
-    python bench/analyze.py [--n 10000] [--lang en|ru|mix] [--no-entities]
+    python bench/analyze.py [--n 10000] [--lang en|ru|mix] [--no-entities] [--stages]
 
 Baseline in the same run: the encoder alone on the same texts (the floor any pipeline pays), so the ratio
 pipeline/encoder says what the other stages cost on this machine today.
@@ -38,6 +38,7 @@ def main() -> None:
     ap.add_argument("--lang", choices=["en", "ru", "mix"], default="en")
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--no-entities", action="store_true")
+    ap.add_argument("--stages", action="store_true", help="also print each stage's CPU cost per text")
     args = ap.parse_args()
 
     from vocsvc.analyzer import Analyzer
@@ -65,6 +66,32 @@ def main() -> None:
     print(f"end to end:              {n / total_s:.0f} texts/s  ({total_s:.1f}s; {enc_s / total_s:.2f} of the "
           f"encoder-alone rate)")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    if args.stages:
+        stage_costs(a, texts[: min(len(texts), 3000)])
+
+
+def stage_costs(a, texts: list[str]) -> None:
+    """CPU milliseconds per text of each stage run alone (the budget: 2 cores / target rate)."""
+    from vocsvc.nlp.pii import find_pii, redact
+
+    costs = {}
+
+    def cpu(name, fn):
+        t0 = time.process_time()
+        out = fn()
+        costs[name] = (time.process_time() - t0) / len(texts) * 1000
+        return out
+
+    langs = cpu("language", lambda: a.language(texts))
+    clean = cpu("pii", lambda: [redact(t, find_pii(t)).text for t in texts])
+    X = cpu("encoder", lambda: a.encoder(clean))
+    cpu("heads", lambda: (a.sentiment_head.predict(X), a.emotion_head.predict(X), a.intent_head.predict(X)))
+    docs = cpu("lemmas (+ English NER)", lambda: a.lemmatizer(clean, [lr.lang for lr in langs]))
+    cpu("keywords", lambda: a.keywords(docs))
+    cpu("categories", lambda: a.categories(docs))
+    cpu("entities (Russian NER, products)", lambda: a.entities(clean, docs))
+    print("CPU ms per text by stage:", ", ".join(f"{k} {v:.2f}" for k, v in costs.items()),
+          f"| sum {sum(costs.values()):.2f} ms = {2000 / sum(costs.values()):.0f} texts/s on 2 busy cores")
 
 
 if __name__ == "__main__":

@@ -78,3 +78,39 @@ def test_user_intents_file(tmp_path, settings):
 
 def test_row_error_to_dict():
     assert RowError("7", "empty text").to_dict() == {"id": "7", "error": "empty text"}
+
+
+def test_examples_sample_csv_comes_out_right(analyzer):
+    """The quick start's file: several intents per text, problem reports negative, a churn threat caught."""
+    import csv
+
+    from vocsvc.settings import REPO_MODELS_DIR
+
+    with open(REPO_MODELS_DIR.parent / "examples" / "sample.csv", encoding="utf-8", newline="") as f:
+        rows = {r["id"]: r["text"] for r in csv.DictReader(f)}
+    ids = ["r1", "r2", "r3", "r4", "r5", "r6"]
+    tags = dict(zip(ids, analyzer.analyze([rows[i] for i in ids], ids)))
+    intents = {i: {lab.label for lab in t.intents} for i, t in tags.items()}
+    sent = {i: t.sentiment.label for i, t in tags.items()}
+    assert {"cancellation", "billing"} <= intents["r3"] and sent["r3"] == "negative"
+    assert {"technical_issue", "account_access"} <= intents["r5"] and "churn_threat" in tags["r5"].categories
+    assert sent["r5"] == "negative"
+    assert {"delivery", "refund_request"} <= intents["r1"] and sent["r1"] == "negative"
+    assert "praise" in intents["r2"] and sent["r2"] == "positive"
+    assert sent["r4"] == "negative" and {"churn_threat", "legal_threat"} <= set(tags["r4"].categories)
+    assert "suggestion" in intents["r6"] and sent["r6"] != "negative"
+
+
+def test_cx_sentiment_rules(analyzer):
+    """Problem reports without emotional words are negative; plain questions neutral; sarcastic thanks negative."""
+    texts = ["No internet since this morning, when will you fix it?",
+             "my golf bag was broken on the flight, what's the process for damage reimbursement?",
+             "Thanks MTS for a whole day without internet!",
+             "Спасибо, МТС, за целый день без интернета!",
+             "Третий день не могу войти в приложение банка",
+             "What time does your store on Main Street open on Sundays?",
+             "Подскажите, какой тариф подойдёт для планшета?",
+             "Thank you so much, the courier was lovely and early!",
+             "Спасибо огромное, вопрос решили за пять минут!"]
+    got = [t.sentiment.label for t in analyzer.analyze(texts)]
+    assert got == ["negative"] * 5 + ["neutral"] * 2 + ["positive"] * 2

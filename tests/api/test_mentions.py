@@ -41,6 +41,25 @@ def test_wait_true_tags_synchronously(api):
     assert r.status_code == 422 and "single mention" in r.json()["detail"]
 
 
+def test_pii_found_at_ingest_reaches_tags_and_export(api):
+    """Only the redacted text is stored; the spans found at ingest are what tags.pii and the export report."""
+    import csv
+    import io
+
+    text = "Верните деньги, карта 4539 1488 0343 6467, телефон +7 916 123-45-67"
+    m = api.post("/v1/mentions?wait=true", "ingest", json=mention(1, text=text)).json()["items"][0]
+    got = api.get(f"/v1/mentions/{m['id']}", "marketing").json()
+    assert "4539" not in got["text_redacted"] and "[CARD]" in got["text_redacted"]
+    spans = got["tags"]["pii"]
+    assert sorted(p["type"] for p in spans) == ["card_number", "phone"]
+    assert text[spans[0]["start"] : spans[0]["end"]].replace(" ", "") in {"4539148803436467", "+79161234567"}
+    api.post("/v1/mentions?wait=true", "ingest", json=mention(2, text="No personal data here, just late."))
+    rows = {r["external_id"]: r for r in
+            csv.DictReader(io.StringIO(api.get("/v1/mentions/export", "marketing", params={"format": "csv"}).text))}
+    assert rows[mention(1)["external_id"]]["pii_types"] == "card_number|phone"
+    assert rows[mention(2)["external_id"]]["pii_types"] == ""
+
+
 def test_bad_input_is_4xx_and_writes_nothing(api):
     bad = [
         ({"channel": "fax", "source": "x", "external_id": "1", "text": "hi", "created_at": "2026-01-01"}, "channel"),

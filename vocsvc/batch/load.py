@@ -47,6 +47,7 @@ def load_results(out: Path, settings: Settings, source: str = "batch", channel: 
                     "created_at": now, "ingested_at": now, "author_is_vip": False,
                     "text_redacted": r["text_redacted"],
                     "text_sha256": hashlib.sha256(r["text_redacted"].encode()).hexdigest(), "state": "tagged",
+                    "pii": json.dumps(tags.get("pii", [])),
                     "lang": r["lang"], "sentiment": r["sentiment"], "sentiment_score": r["sentiment_score"],
                     "emotion": r["emotion"], "intent": r["intent"], "tags": json.dumps(tags, ensure_ascii=False),
                     "embedding": pack_vector(X[k]) if X is not None else None, "theme_id": themes[k],

@@ -54,6 +54,7 @@ def ingest(engine: sa.Engine, items: list[MentionIn], now: datetime) -> list[Ing
     new_ids = {}
     rows = []
     for m in items:
+        red = redact(m.text)
         mid = str(uuid.uuid4())
         new_ids[(m.source, m.external_id)] = new_ids.get((m.source, m.external_id), mid)
         rows.append({
@@ -62,7 +63,9 @@ def ingest(engine: sa.Engine, items: list[MentionIn], now: datetime) -> list[Ing
             "author_handle": m.author_handle, "author_followers": m.author_followers,
             "author_is_vip": bool(m.author_is_vip), "rating": m.rating, "nps": m.nps, "product": m.product,
             "customer_id": m.customer_id, "url": m.url, "lang_hint": m.lang,
-            "text_redacted": redact(m.text).text, "text_sha256": hashlib.sha256(m.text.encode()).hexdigest(),
+            "text_redacted": red.text, "text_sha256": hashlib.sha256(m.text.encode()).hexdigest(),
+            # the spans, not the values: tagging sees only the redacted text and could not find them again
+            "pii": json.dumps([{"type": p.type, "start": p.start, "end": p.end} for p in red.spans]),
             "state": "pending",
         })
     keys = list(new_ids)
@@ -115,6 +118,7 @@ def tag_mentions(engine: sa.Engine, analyzer, settings, now: datetime, ids: list
                           .values(state="failed", error=res.error))
                 continue
             tags = res.to_dict()
+            tags["pii"] = json.loads(row.pii) if row.pii else tags["pii"]  # found at ingest, in the original text
             lang = row.lang_hint if row.lang_hint in settings.languages else res.lang
             upd = c.execute(mentions.update().where(mentions.c.id == row.id, mentions.c.state == "pending").values(
                 state="tagged", lang=lang, sentiment=res.sentiment.label if res.sentiment else None,

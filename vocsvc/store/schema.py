@@ -44,6 +44,7 @@ mentions = sa.Table(
     sa.Column("lang_hint", sa.String(8)),
     sa.Column("text_redacted", sa.Text, nullable=False),
     sa.Column("text_sha256", sa.String(64), nullable=False),
+    sa.Column("pii", sa.Text),  # JSON [{type, start, end}] found at ingest, in the original (unstored) text
     sa.Column("state", sa.String(16), nullable=False),  # pending -> tagged | failed
     sa.Column("error", sa.Text),
     sa.Column("lang", sa.String(8)),
