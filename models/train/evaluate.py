@@ -366,8 +366,10 @@ label mapping of each public set.
 sentiment groups of the GoEmotions paper; per-label thresholds calibrated on GoEmotions dev rows not used for
 training (English and Russian). Served: `emotions` (the 28 labels above threshold) and `emotion` (the Ekman group
 with the highest probability/threshold ratio, neutral when none passes). CX sentiment is a separate head
-(`sentiment.md`). Trained with the encoder on GoEmotions train + 70% of dev (en) and 70% of the Russian
-translation of dev; the Ekman outputs also on our corpus's emotion labels.
+(`sentiment.md`). Trained with the encoder (`finetune.py`) on GoEmotions train + 70% of dev (en) and 70% of the
+Russian translation of dev, the Ekman outputs also on our corpus's emotion labels; then refit over the frozen
+fine-tuned encoder on the whole of those sets (`train_heads.py --encoder e5cx --refit emotion,banking77 --mix
+goemotions_en=1.0,goemotions_ru=3.0,banking77=3.0 --epochs 12`, epoch chosen on the `cal` rows).
 
 ## Against the bars (GoEmotions test, macro-F1; floors = the previous default's scores)
 {bar_table(H, encs, default, ["emotion28_macro_f1.en", "emotion28_macro_f1.ru", "ekman_macro_f1.en", "ekman_macro_f1.ru"])}
@@ -391,7 +393,7 @@ machine-translated text. GoEmotions: Apache-2.0; ru-goemotions: MIT.
 {when}
 
 A softmax head over the pooled `e5cx` embedding, trained with the encoder on Banking77 train (90%; 10% for early
-stopping). Not served by the pipeline; it shows the fine-tuned encoder still separates 77 fine-grained banking
+stopping), then refit over the frozen fine-tuned encoder (`train_heads.py --refit`, see `emotion.md`). Not served by the pipeline; it shows the fine-tuned encoder still separates 77 fine-grained banking
 intents.
 
 {bar_table(H, encs, default, ["banking77_accuracy.en"])}
