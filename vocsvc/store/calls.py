@@ -56,7 +56,7 @@ def materialize(engine: sa.Engine, job_id: str, result: dict | None, error: str 
     labels = set()
     for u in cust:
         t = u["tags"]
-        labels |= {("intent", i["label"]) for i in t.get("intents", [])[:1]}
+        labels |= {("intent", i["label"]) for i in t.get("intents", [])}  # every calibrated intent, multi-label
         if t.get("emotion"):
             labels.add(("emotion", t["emotion"]))
     for u in utts:
