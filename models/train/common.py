@@ -164,3 +164,13 @@ def tune_thresholds(Y: np.ndarray, S: np.ndarray, grid=np.arange(0.02, 0.96, 0.0
             if f > best:
                 best, thr[j] = f, t
     return thr
+
+
+def macro_f1_cls(y: np.ndarray, p: np.ndarray, k: int = 3) -> float:
+    """Macro-F1 of single-label predictions ``p`` against ``y`` over classes ``0..k-1``."""
+    f = []
+    for c in range(k):
+        tp = np.sum((p == c) & (y == c))
+        d = np.sum(p == c) + np.sum(y == c)
+        f.append(2 * tp / d if d else 0.0)
+    return float(np.mean(f))

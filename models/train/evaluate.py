@@ -30,7 +30,7 @@ from datetime import date
 import numpy as np
 import yaml
 
-from common import CX_INTENTS, MODELS, embed_cached, f1_per_class
+from common import CX_INTENTS, MODELS, embed_cached, f1_per_class, macro_f1_cls as macro_f1
 import cxdata
 from cxdata import SENTIMENTS
 from vocsvc.nlp.encoder import encoder_options, load_encoder
@@ -66,15 +66,6 @@ def test_records(sample: int | None) -> dict[str, list[cxdata.Record]]:
         rows.sort(key=lambda r: hashlib.sha1(r.text.encode()).hexdigest())
         by[src] = rows[:sample] if sample else rows
     return by
-
-
-def macro_f1(y: np.ndarray, p: np.ndarray, k: int = 3) -> float:
-    f = []
-    for c in range(k):
-        tp = np.sum((p == c) & (y == c))
-        d = np.sum(p == c) + np.sum(y == c)
-        f.append(2 * tp / d if d else 0.0)
-    return float(np.mean(f))
 
 
 def recall_at_precision(y_neg: np.ndarray, score: np.ndarray, min_precision: float = 0.85) -> float:

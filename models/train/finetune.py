@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from common import CX_INTENTS, MODELS, ROOT, SEED, tune_thresholds
+from common import CX_INTENTS, MODELS, ROOT, SEED, macro_f1_cls, tune_thresholds
 import cxdata
 from cxdata import N_EMO, SENTIMENTS
 from e5torch import E5Torch
@@ -157,15 +157,6 @@ def cache_lower(model: E5Torch, ids: list[list[int]], bs: int = 64) -> list[np.n
 
 
 # ---------------------------------------------------------------------------------------------- metrics
-def macro_f1_cls(y: np.ndarray, p: np.ndarray, k: int) -> float:
-    f = []
-    for c in range(k):
-        tp = np.sum((p == c) & (y == c))
-        d = np.sum(p == c) + np.sum(y == c)
-        f.append(2 * tp / d if d else 0.0)
-    return float(np.mean(f))
-
-
 def micro_f1(Y: np.ndarray, P: np.ndarray, M: np.ndarray) -> float:
     tp = np.sum(Y * P * M)
     return float(2 * tp / max(1.0, np.sum(P * M) + np.sum(Y * M)))
