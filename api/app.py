@@ -8,12 +8,12 @@ from __future__ import annotations
 import time
 from contextlib import asynccontextmanager
 
-import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request, Response
 
 from api import problems
 from api.deps import require, svc
-from api.service import Service
+from api.public import HealthPublic
+from vocsvc.service.core import Service
 from vocsvc.settings import Settings, get_settings
 
 DESCRIPTION = """Offline voice-of-customer analytics (Russian and English): mentions from every channel and call
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, clock=None, analyzer=None, run_
 
     app = FastAPI(title="vocsvc", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
+    app.add_middleware(problems.RejectNul)
     app.add_middleware(problems.BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
     _instrument(app)
 
@@ -48,22 +49,12 @@ def create_app(settings: Settings | None = None, clock=None, analyzer=None, run_
     app.include_router(calls.router)
     app.include_router(insights.router)
 
-    @app.get("/health", tags=["ops"], summary="Model and database readiness (no auth)")
+    @app.get("/health", tags=["ops"], response_model=HealthPublic, summary="Model and database readiness (no auth)",
+             responses={503: {"model": HealthPublic, "description": "not ready"}})
     def health(request: Request, response: Response):
-        s = request.app.state.svc
-        from vocsvc.store.migrate import current_revision, head_revision
-
-        db = {"ok": False}
-        try:
-            rev = current_revision(s.engine)
-            db = {"ok": rev == head_revision(), "dialect": s.engine.dialect.name, "revision": rev}
-        except Exception as e:
-            db["error"] = type(e).__name__
-        models = {"ok": s.models_ready, "encoder": s.settings.encoder}
-        ok = db["ok"] and models["ok"]
-        response.status_code = 200 if ok else 503
-        return {"status": "ok" if ok else "unavailable", "database": db, "models": models,
-                "worker": {"in_process": s.run_workers}}
+        h = request.app.state.svc.health()
+        response.status_code = 200 if h["status"] == "ok" else 503
+        return h
 
     return app
 
@@ -93,17 +84,9 @@ def _instrument(app: FastAPI) -> None:
             requests.labels(request.method, name, str(status)).inc()
             latency.labels(request.method, name).observe(time.perf_counter() - t0)
 
-    @app.get("/metrics/prometheus", tags=["ops"], summary="Prometheus metrics (admin key)")
+    @app.get("/metrics/prometheus", tags=["ops"], summary="Prometheus metrics (admin key)", response_class=Response,
+             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
     def prometheus(s=Depends(svc), key=Depends(require())):
-        from vocsvc.jobs import jobs
-        from vocsvc.store.schema import mentions, webhook_deliveries
-
-        with s.engine.connect() as c:
-            depth.labels("mentions_pending").set(c.execute(sa.select(sa.func.count()).select_from(mentions)
-                                                           .where(mentions.c.state == "pending")).scalar())
-            depth.labels("jobs_queued").set(c.execute(sa.select(sa.func.count()).select_from(jobs)
-                                                      .where(jobs.c.state.in_(["queued", "running"]))).scalar())
-            depth.labels("webhooks_pending").set(c.execute(
-                sa.select(sa.func.count()).select_from(webhook_deliveries)
-                .where(webhook_deliveries.c.state == "pending")).scalar())
+        for kind, n in s.queue_depths().items():
+            depth.labels(kind).set(n)
         return Response(generate_latest(reg), media_type=CONTENT_TYPE_LATEST)

@@ -26,3 +26,21 @@ def encode_cursor(offset: int) -> str:
 def page(items: list, offset: int, limit: int, total: int, **extra) -> dict:
     nxt = encode_cursor(offset + limit) if offset + len(items) < total and len(items) == limit else None
     return {"items": items, "next_cursor": nxt, "total": total} | extra
+
+
+def encode_key(created_at, mention_id: str) -> str:
+    """A keyset cursor: the (time, id) of the last row of a page."""
+    return base64.urlsafe_b64encode(json.dumps({"t": created_at.isoformat(), "i": mention_id}).encode()) \
+        .decode().rstrip("=")
+
+
+def decode_key(cursor: str | None):
+    from datetime import datetime
+
+    if not cursor:
+        return None
+    try:
+        d = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        return datetime.fromisoformat(d["t"]), str(d["i"])
+    except Exception:
+        raise ApiError(400, "invalid cursor: pass back the next_cursor of the previous page unchanged") from None

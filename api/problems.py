@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vocsvc.errors import ServiceError
+
 log = logging.getLogger("vocsvc.api")
 PROBLEM = "application/problem+json"
 
@@ -45,6 +47,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         return problem(exc.status, exc.detail, exc.title, exc.headers, **exc.extra)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError):
+        return problem(exc.status, exc.detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -111,3 +117,20 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RejectNul:
+    """A NUL character in the path or the query is never meaningful, and PostgreSQL cannot even compare a text
+    with one: answer 422 before any route sees it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            from urllib.parse import unquote_to_bytes
+
+            raw = scope.get("raw_path") or scope["path"].encode()
+            if b"\x00" in unquote_to_bytes(raw) or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+                return await problem(422, "the path or query contains a NUL character")(scope, receive, send)
+        return await self.app(scope, receive, send)

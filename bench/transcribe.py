@@ -36,7 +36,8 @@ def main() -> None:
     from vocsvc.audio.call import transcribe_call
     from vocsvc.audio.transcribe import get_runner
     from vocsvc.audio.wer import wer
-    from vocsvc.jobs import JobStore, make_engine, new_claim
+    from vocsvc.store.db import make_engine
+    from vocsvc.store.jobs import JobStore, new_claim
     from vocsvc.settings import get_settings
 
     base = EN_CALL if args.lang == "en" else RU_CALL

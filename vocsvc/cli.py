@@ -114,7 +114,7 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from workers.transcription import run_worker
+    from vocsvc.service.queue import run_worker
 
     run_worker()
     return 0
@@ -122,7 +122,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
     from vocsvc.settings import get_settings
-    from workers.transcription import Queue, store_for
+    from vocsvc.service.queue import Queue, store_for
 
     settings = get_settings()
     if args.jobs_command == "submit":
@@ -222,6 +222,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
 def _cmd_keys(args: argparse.Namespace) -> int:
     from vocsvc.settings import get_settings
     from vocsvc.store.db import engine_for
+    from vocsvc.clock import iso_z
     from vocsvc.store.keys import create_key, list_keys, revoke_key
     from vocsvc.store.migrate import check_migrated
 
@@ -237,7 +238,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
             return 2
     else:
         for k in list_keys(eng):
-            print(json.dumps(k))
+            print(json.dumps({"id": k.id, "name": k.name, "role": k.role, "created_at": iso_z(k.created_at),
+                              "revoked": k.revoked}))
     return 0
 
 
@@ -246,7 +248,7 @@ def _cmd_themes(args: argparse.Namespace) -> int:
     from vocsvc.settings import get_settings
     from vocsvc.store.db import engine_for
     from vocsvc.store.migrate import check_migrated
-    from vocsvc.store.themes import rediscover
+    from vocsvc.service.themes import rediscover
 
     settings = get_settings()
     eng = engine_for(settings.database_url)

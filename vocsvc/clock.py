@@ -38,3 +38,15 @@ class FixedClock:
     def set(self, dt: datetime) -> None:
         with self._lock:
             self._now = to_utc_naive(dt)
+
+
+def iso_z(dt: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with a ``Z``: the one format every response and payload uses."""
+    return to_utc_naive(dt).isoformat(timespec="seconds") + "Z" if dt is not None else None
+
+
+def backoff_delay(schedule: list[float] | tuple[float, ...], attempt: int) -> float | None:
+    """Seconds to wait before retry number ``attempt`` (1-based) by a schedule; None once the schedule is used up.
+
+    Jobs and webhook deliveries share this one policy (each with its own schedule from the settings)."""
+    return float(schedule[attempt - 1]) if 1 <= attempt <= len(schedule) else None

@@ -11,3 +11,33 @@ class ModelNotFoundError(VocsvcError):
 
 class InputError(VocsvcError):
     """The input as a whole cannot be read (a bad row is not this: it becomes a RowError)."""
+
+
+class ServiceError(VocsvcError):
+    """A request the service refuses, with an HTTP-like status the API passes on (the CLI prints the message)."""
+
+    status = 400
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(ServiceError):
+    status = 422
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class Forbidden(ServiceError):
+    status = 403

@@ -7,8 +7,24 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: The repository's ``models/`` folder (registry, trained heads, lexicons, cards).
-REPO_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: The repository's ``models/`` folder (registry, trained heads, adapter, lexicons, cards; also ``train/`` and
+#: ``data/``): the models of a source checkout or an editable install (``pip install -e .``).
+REPO_MODELS_DIR = _PACKAGE_DIR.parent / "models"
+#: The same runtime files inside an installed wheel: the data package ``vocsvc.models``, built from ``models/``
+#: without ``train/`` and ``data/`` (pyproject.toml).
+BUNDLED_MODELS_DIR = _PACKAGE_DIR / "models"
+
+
+def default_models_dir() -> Path:
+    """The installed wheel's bundled models when there are any, else the repository's ``models/`` folder.
+
+    Only one of the two exists in practice (a source tree has no ``vocsvc/models``; a wheel has no top-level
+    ``models``); the bundled copy wins so that an installed vocsvc never reads a stray ``site-packages/models``.
+    """
+    if (BUNDLED_MODELS_DIR / "registry.yaml").is_file():
+        return BUNDLED_MODELS_DIR
+    return REPO_MODELS_DIR
 
 
 def default_cache_dir() -> Path:
@@ -25,7 +41,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOCSVC_", env_file=".env", extra="ignore", frozen=True)
 
     # --- where things live
-    models_dir: Path = Field(REPO_MODELS_DIR, description="Registry, heads, lexicons and cards.")
+    models_dir: Path = Field(
+        default_factory=default_models_dir,
+        description="Registry, heads, adapter, lexicons and cards; default: the repository's models/ folder in a "
+        "source checkout, else the copy bundled in the installed package (vocsvc/models).")
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Built artefacts (joined models...).")
 
     # --- models (a local path, a package-bundled default, or a hub name)
@@ -94,6 +113,8 @@ class Settings(BaseSettings):
     webhook_backoff: list[float] = Field(default_factory=lambda: [10.0, 60.0, 300.0, 1800.0, 7200.0])
     webhook_timeout: float = Field(5.0, gt=0)
     themes_every_hours: float = Field(24.0, ge=0, description="Periodic theme re-discovery (0 = only on demand).")
+    rollups: bool = Field(True, description="Answer /metrics and /themes from the daily rollups (false: recount the "
+                          "rows at every request; only for comparing, the rollups are exact).")
     themes_fit_max: int = Field(100_000, ge=100, description="Documents a discovery is fitted on (a spread sample).")
 
     # --- stage behaviour

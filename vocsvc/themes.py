@@ -71,13 +71,7 @@ class ThemeModel:
             return np.full(n, UNTHEMED, np.int64), np.zeros(n, np.float32)
         C = np.stack([t.centroid for t in self.themes]).astype(np.float32)
         floors = np.array([t.floor for t in self.themes], np.float32)
-        idx = np.empty(n, np.int64)
-        sim = np.empty(n, np.float32)
-        for s in range(0, n, 8192):  # bounded memory for large inputs
-            S = _unit(X[s : s + 8192]) @ C.T
-            k = S.argmax(1)
-            idx[s : s + 8192] = k
-            sim[s : s + 8192] = S[np.arange(len(k)), k]
+        idx, sim = _nearest(X, C, unit=True)
         idx[sim < floors[idx]] = UNTHEMED
         return idx, sim
 
@@ -107,21 +101,6 @@ class ThemeModel:
             Theme(m["id"], m["label"], m["keyphrases"], m["size"], C[i], m["floor"])
             for i, m in enumerate(meta["themes"])
         ]
-        return cls(themes, meta.get("encoder", ""))
-
-    def to_bytes(self) -> tuple[str, bytes]:
-        """(json meta, float32 centroid bytes) for storing in a database row."""
-        meta = {"encoder": self.encoder, "themes": [t.to_dict() | {"floor": t.floor} for t in self.themes]}
-        C = np.stack([t.centroid for t in self.themes]).astype(np.float32) if self.themes else np.zeros(0)
-        return json.dumps(meta, ensure_ascii=False), C.tobytes()
-
-    @classmethod
-    def from_bytes(cls, meta_json: str, centroids: bytes) -> ThemeModel:
-        meta = json.loads(meta_json)
-        n = len(meta["themes"])
-        C = np.frombuffer(centroids, np.float32).reshape(n, -1) if n else np.zeros((0, 0), np.float32)
-        themes = [Theme(m["id"], m["label"], m["keyphrases"], m["size"], C[i].copy(), m["floor"])
-                  for i, m in enumerate(meta["themes"])]
         return cls(themes, meta.get("encoder", ""))
 
 
@@ -226,11 +205,13 @@ def _reduce(X: np.ndarray, options: ThemeOptions) -> np.ndarray:
     return _unit(out)
 
 
-def _nearest(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest(X: np.ndarray, C: np.ndarray, unit: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each row's most similar centroid and that similarity, 8,192 rows at a time (bounded memory);
+    ``unit``: normalise the rows first."""
     idx = np.empty(len(X), np.int64)
     sim = np.empty(len(X), np.float32)
     for s in range(0, len(X), 8192):
-        S = X[s : s + 8192] @ C.T
+        S = (_unit(X[s : s + 8192]) if unit else X[s : s + 8192]) @ C.T
         k = S.argmax(1)
         idx[s : s + 8192] = k
         sim[s : s + 8192] = S[np.arange(len(k)), k]

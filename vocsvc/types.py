@@ -80,3 +80,12 @@ class RowError:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "error": self.error}
+
+
+#: Where a mention comes from. The API's request schema, the store and the filters all read this one list.
+CHANNELS = ("review", "social", "call", "chat", "email", "survey")
+#: Channels where the public sees a post (and expects a reply within the SLA): only these raise alerts.
+PUBLIC_CHANNELS = ("review", "social")
+SENTIMENTS = ("negative", "neutral", "positive")
+ALERT_STATES = ("open", "acknowledged", "replied", "closed")
+KEY_ROLES = ("admin", "qa", "marketing", "ingest")

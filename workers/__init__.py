@@ -1,1 +1,2 @@
-"""Transcription and batch workers."""
+"""Worker processes: ``python -m workers`` (or ``vocsvc worker``) consumes the job queue
+(vocsvc.service.queue)."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from api.problems import ApiError
 from vocsvc.clock import to_utc_naive
+from vocsvc.service.mentions import Channel as ChannelQ  # noqa: F401 (the one channel list, as a query type)
 
 
 def period(svc, start: datetime | None, end: datetime | None, default_days: int = 30,

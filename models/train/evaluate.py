@@ -16,7 +16,7 @@ Headline numbers (the issue's bars), per language:
 - CX intents micro-F1 (multi-label; served thresholds; single-label sources count only the labels they know).
 - GoEmotions 28-label, Ekman and sentiment-4 macro-F1 (emotion head, served thresholds); Banking77 accuracy.
 - alerts: share of negative public posts (social, review) of our corpus's test files that the full pipeline would
-  raise an alert for (the 72-hour rule in vocsvc.alerts).
+  raise an alert for (the 72-hour rule in vocsvc.alerting).
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def emotion_metrics(head: Head, X: np.ndarray, T: np.ndarray) -> dict:
 
 def alert_share(encoder: str, rows: list[cxdata.Record]) -> dict:
     """Run the whole pipeline on the negative public posts of our test files and apply the alert rule."""
-    from vocsvc.alerts import reasons_for
+    from vocsvc.alerting import reasons_for
     from vocsvc.analyzer import Analyzer
     from vocsvc.settings import Settings
 

@@ -120,8 +120,8 @@ def receiver():
 
 
 def test_escalation_and_signed_webhooks_with_retry(make_api, clock, receiver):
-    from vocsvc.webhooks import deliver_due
-    from workers.maintenance import Maintenance
+    from vocsvc.service.outbox import deliver_due
+    from vocsvc.service.maintenance import Maintenance
 
     api = make_api(webhook_urls=[receiver.url, "http://127.0.0.1:9/dead"], webhook_backoff=[10.0, 60.0])
     s = api.svc
@@ -162,7 +162,7 @@ def test_escalation_and_signed_webhooks_with_retry(make_api, clock, receiver):
 
 
 def test_replied_alert_is_not_escalated(api, clock):
-    from workers.maintenance import Maintenance
+    from vocsvc.service.maintenance import Maintenance
 
     ingest(api, mention(1, text=NEG, channel="review"))
     aid = alerts(api)["items"][0]["id"]

@@ -24,9 +24,9 @@ def test_keys_roles_and_no_key(api):
     from vocsvc.store.keys import list_keys, revoke_key, verify_key
 
     keys = list_keys(api.svc.engine)
-    assert {k["role"] for k in keys} == {"admin", "qa", "marketing", "ingest"}
-    assert all(api.keys[k["role"]] not in str(k) for k in keys)  # only hashes are stored
-    kid = next(k["id"] for k in keys if k["role"] == "qa")
+    assert {k.role for k in keys} == {"admin", "qa", "marketing", "ingest"}
+    assert all(api.keys[k.role] not in str(k) for k in keys)  # only hashes are stored
+    kid = next(k.id for k in keys if k.role == "qa")
     assert revoke_key(api.svc.engine, kid) and verify_key(api.svc.engine, api.keys["qa"]) is None
     assert api.get("/v1/calls", "qa").status_code == 401
 

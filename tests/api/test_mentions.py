@@ -98,7 +98,7 @@ def test_bad_input_is_4xx_and_writes_nothing(api):
 
 def test_lost_queue_message_is_swept(api, clock):
     """A mention whose queue message is lost stays pending; the maintenance sweep re-enqueues it."""
-    from workers.maintenance import Maintenance
+    from vocsvc.service.maintenance import Maintenance
 
     r = api.post("/v1/mentions", "ingest", json=mention(1))
     api.svc.queue.huey.flush()  # the message is gone

@@ -105,7 +105,7 @@ def test_search_and_export(api, loaded):
 def test_periodic_rediscovery_runs_as_a_background_job(api, loaded, clock):
     import time
 
-    from workers.maintenance import Maintenance
+    from vocsvc.service.maintenance import Maintenance
 
     s = api.svc.settings.model_copy(update={"themes_every_hours": 24.0})
     m = Maintenance(s, api.svc.engine, clock, api.svc.queue)

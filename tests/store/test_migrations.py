@@ -8,7 +8,8 @@ def test_upgrade_matches_the_code_and_adopts_a_jobs_table(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from vocsvc.jobs import JobStore, make_engine
+    from vocsvc.store.db import make_engine
+    from vocsvc.store.jobs import JobStore
     from vocsvc.store.migrate import UnmigratedDatabase, check_migrated, head_revision, upgrade
     from vocsvc.store.schema import metadata
 

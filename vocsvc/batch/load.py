@@ -1,14 +1,12 @@
 """``vocsvc batch --load``: put a finished batch's rows into the service database as tagged mentions.
 
-Idempotent on (source, external_id) like POST /v1/mentions: a second load adds nothing. Rows keep their
+Idempotent on (source, external_id) like POST /v1/mentions, and written by the same constructor and store call
+(vocsvc.service.mentions.new_mention -> vocsvc.store.mentions.insert), so rollups and labels follow. Rows keep their
 embeddings (when the batch wrote them), so themes and semantic search work without re-encoding. Batch dumps are
 history: they get no 72-hour alerts (those are for live mentions through the API); their time is the load time.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +14,17 @@ import numpy as np
 from vocsvc.batch.local import EMB_DIR
 from vocsvc.batch.schema import row_to_dict
 from vocsvc.clock import utcnow
+from vocsvc.service.mentions import new_mention, sha256_text
+from vocsvc.service.themes import current_model
 from vocsvc.settings import Settings
-from vocsvc.store.db import engine_for, insert_ignore, pack_vector
+from vocsvc.store import mentions as store
+from vocsvc.store.db import engine_for, pack_vector
 from vocsvc.store.migrate import check_migrated
-from vocsvc.store.schema import mentions
+from vocsvc.store.rows import TagUpdate
 
 
 def load_results(out: Path, settings: Settings, source: str = "batch", channel: str = "review") -> dict:
     import pyarrow.parquet as pq
-
-    from vocsvc.store.themes import current_model
 
     eng = engine_for(settings.database_url)
     check_migrated(eng)
@@ -38,23 +37,20 @@ def load_results(out: Path, settings: Settings, source: str = "batch", channel: 
         X = np.load(emb_path).astype(np.float32) if emb_path.exists() else None
         themes = model.assign_ids(X) if X is not None and model.themes else [None] * len(rows)
         for s in range(0, len(rows), 1000):
-            part = rows[s : s + 1000]
-            recs = []
-            for k, r in enumerate(part, s):
+            items = []
+            for k, r in enumerate(rows[s : s + 1000], s):
                 tags = row_to_dict(r)
-                recs.append({
-                    "id": str(uuid.uuid4()), "source": source, "external_id": str(r["id"]), "channel": channel,
-                    "created_at": now, "ingested_at": now, "author_is_vip": False,
-                    "text_redacted": r["text_redacted"],
-                    "text_sha256": hashlib.sha256(r["text_redacted"].encode()).hexdigest(), "state": "tagged",
-                    "pii": json.dumps(tags.get("pii", [])),
-                    "lang": r["lang"], "sentiment": r["sentiment"], "sentiment_score": r["sentiment_score"],
-                    "emotion": r["emotion"], "intent": r["intent"], "tags": json.dumps(tags, ensure_ascii=False),
-                    "embedding": pack_vector(X[k]) if X is not None else None, "theme_id": themes[k],
-                })
-            with eng.begin() as c:
-                res = c.execute(insert_ignore(c, mentions).returning(mentions.c.id), recs)
-                n = len(res.all())
+                items.append(new_mention(
+                    source=source, external_id=str(r["id"]), channel=channel, created_at=now, now=now,
+                    text_redacted=r["text_redacted"],
+                    # shards of older versions have no hash of the original: the redacted text's then
+                    text_sha256=r.get("text_sha256") or sha256_text(r["text_redacted"]), pii=tags.get("pii", []),
+                    state="tagged", tagged=TagUpdate(
+                        lang=r["lang"], sentiment=r["sentiment"], sentiment_score=r["sentiment_score"],
+                        emotion=r["emotion"], intent=r["intent"], tags=tags,
+                        embedding=pack_vector(X[k]) if X is not None else None, theme_id=themes[k])))
+            res = store.insert(eng, items)
+            n = sum(r.created for r in res)
             new += n
-            existing += len(recs) - n
+            existing += len(res) - n
     return {"new": new, "existing": existing}

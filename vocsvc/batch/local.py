@@ -204,6 +204,7 @@ def process_chunk(chunk: Chunk, out_dir: str, embeddings: bool, analyzer=None) -
     import pyarrow.parquet as pq
 
     from vocsvc.batch.schema import tags_table
+    from vocsvc.service.mentions import sha256_text
 
     an = analyzer or _ANALYZER
     out = Path(out_dir)
@@ -212,6 +213,8 @@ def process_chunk(chunk: Chunk, out_dir: str, embeddings: bool, analyzer=None) -
     rows = [i for i, r in enumerate(analysis.results) if not hasattr(r, "error")]
     good = good.append_column("source", pa.array([chunk.source] * len(rows), pa.string()))
     good = good.append_column("row", pa.array([chunk.first_row + i for i in rows], pa.int64()))
+    # of the original text (never stored): `--load` keeps the same change-detection hash as API ingest
+    good = good.append_column("text_sha256", pa.array([sha256_text(chunk.texts[i]) for i in rows], pa.string()))
     bad_rows = [i for i, r in enumerate(analysis.results) if hasattr(r, "error")]
     bad = bad.append_column("source", pa.array([chunk.source] * len(bad_rows), pa.string()))
     bad = bad.append_column("row", pa.array([chunk.first_row + i for i in bad_rows], pa.int64()))

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from vocsvc.batch.local import EMB_DIR, BatchError, _atomic_write_text
+from vocsvc.kpi import net_sentiment
+from vocsvc.service.themes import spread_sample
 from vocsvc.settings import Settings
 from vocsvc.themes import ThemeModel, ThemeOptions, discover
 
@@ -35,7 +37,7 @@ def batch_themes(out: Path, settings: Settings, fit_rows: int = 100_000,
 
     pairs = _shards(out)
     total = sum(pq.ParquetFile(p).metadata.num_rows for p, _ in pairs)
-    step = max(1, -(-total // fit_rows))
+    step = spread_sample(total, fit_rows)
     Xs, kws = [], []
     for p, e in pairs:  # every step-th row of every shard
         X = np.load(e)
@@ -80,7 +82,7 @@ def batch_themes(out: Path, settings: Settings, fit_rows: int = 100_000,
         themes.append(th.to_dict() | {
             "volume": v,
             "share": round(v / total, 4) if total else 0.0,
-            "net_sentiment": round(100 * (c["positive"] - c["negative"]) / v, 1) if v else 0.0,
+            "net_sentiment": net_sentiment(c["positive"], c["negative"], v) if v else 0.0,
             "examples": examples[th.id],
         })
     themes.sort(key=lambda d: -d["volume"])

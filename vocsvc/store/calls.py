@@ -1,25 +1,22 @@
-"""Calls in the service database: a row at upload (state ``processing``), filled from the transcription job's
-result (utterances with roles, times, redacted text, tags and embeddings; metrics; rollups; labels for filters).
-
-Filling is idempotent and happens twice on purpose: the worker does it when the job finishes, and any read of a
-call whose job is done but whose row is not filled does it again, so a worker killed between the two writes
-loses nothing.
-"""
+"""Calls: a row at upload (state ``processing``), filled once from the transcription job's result (utterances,
+metrics, rollups, labels for filters), QA reviews. SQL only; vocsvc.service.calls decides what to write."""
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import numpy as np
 import sqlalchemy as sa
 
-from vocsvc.store.db import insert_ignore, pack_vector
-from vocsvc.store.schema import call_labels, calls, reviews, utterances
+from vocsvc.store.db import insert_ignore
+from vocsvc.store.rollups import Deltas
+from vocsvc.store.rows import CallFill, CallRow, ReviewRow, UtteranceRow
+from vocsvc.store.schema import call_labels, calls, jobs, reviews, utterances
 
 
-def create_call(engine: sa.Engine, job_id: str, audio_path: str, started_at: datetime, now: datetime,
-                agent_id: str | None = None, customer_id: str | None = None) -> tuple[str, bool]:
+def create(engine: sa.Engine, job_id: str, audio_path: str, started_at: datetime, now: datetime,
+           agent_id: str | None = None, customer_id: str | None = None) -> tuple[str, bool]:
     """(call id, created); the same job (the same recording) is the same call."""
     cid = str(uuid.uuid4())
     with engine.begin() as c:
@@ -30,95 +27,108 @@ def create_call(engine: sa.Engine, job_id: str, audio_path: str, started_at: dat
     return row.id, row.id == cid
 
 
-def materialize(engine: sa.Engine, job_id: str, result: dict | None, error: str | None = None,
-                analyzer=None, theme_model=None) -> bool:
-    """Fill the call of ``job_id`` from its transcript (or mark it failed). True if this call filled it."""
+def by_job(engine: sa.Engine, job_id: str) -> CallRow | None:
     with engine.connect() as c:
-        call = c.execute(sa.select(calls).where(calls.c.job_id == job_id)).first()
-    if call is None or call.state != "processing":
-        return False
-    if result is None:
-        with engine.begin() as c:
-            c.execute(calls.update().where(calls.c.id == call.id, calls.c.state == "processing")
-                      .values(state="failed", metrics=json.dumps({"error": error})))
-        return True
-    utts = result.get("utterances", [])
-    texts = [u.get("text_redacted") or "" for u in utts]
-    X = None
-    if analyzer is not None and texts:
-        X = analyzer.encoder([t or " " for t in texts])  # already redacted: embed as is
-    theme_ids = theme_model.assign_ids(X) if (X is not None and theme_model is not None and theme_model.themes) \
-        else [None] * len(utts)
-    m = result.get("metrics", {})
-    r = result.get("rollups", {})
-    cust = [u for u in utts if u.get("role") in ("customer", "unknown") and u.get("tags")]
-    scores = [u["tags"]["sentiment"]["score"] for u in cust if u["tags"].get("sentiment")]
-    labels = set()
-    for u in cust:
-        t = u["tags"]
-        labels |= {("intent", i["label"]) for i in t.get("intents", [])}  # every calibrated intent, multi-label
-        if t.get("emotion"):
-            labels.add(("emotion", t["emotion"]))
-    for u in utts:
-        labels |= {("category", cat) for cat in (u.get("tags") or {}).get("categories", [])}
-    duration = float(result.get("duration") or 0.0)
+        r = c.execute(sa.select(calls).where(calls.c.job_id == job_id)).first()
+    return CallRow.from_row(r) if r else None
+
+
+def id_of_job(engine: sa.Engine, job_id: str) -> str | None:
+    with engine.connect() as c:
+        return c.execute(sa.select(calls.c.id).where(calls.c.job_id == job_id)).scalar()
+
+
+def mark_failed(engine: sa.Engine, call_id: str, error: str | None) -> bool:
+    with engine.begin() as c:
+        return c.execute(calls.update().where(calls.c.id == call_id, calls.c.state == "processing")
+                         .values(state="failed", metrics=json.dumps({"error": error}))).rowcount == 1
+
+
+def fill(engine: sa.Engine, call: CallRow, f: CallFill) -> bool:
+    """processing -> ready with everything of the transcript, once (False: another run filled it first)."""
     with engine.begin() as c:
         res = c.execute(calls.update().where(calls.c.id == call.id, calls.c.state == "processing").values(
-            state="ready", duration=duration, language=result.get("language"), channels=result.get("channels"),
-            silence_share=round(m.get("silence_total", 0.0) / duration, 4) if duration else None,
-            overtalk_seconds=m.get("overtalk_seconds"),
-            customer_sentiment=round(float(np.mean(scores)), 3) if scores else None,
-            has_pii=bool(r.get("pii_found")), metrics=json.dumps(m), rollups=json.dumps(r, ensure_ascii=False),
-            redacted_audio_path=result.get("redacted_audio")))
+            state="ready", duration=f.duration, language=f.language, channels=f.channels,
+            silence_share=f.silence_share, overtalk_seconds=f.overtalk_seconds,
+            customer_sentiment=f.customer_sentiment, has_pii=f.has_pii, metrics=json.dumps(f.metrics),
+            rollups=json.dumps(f.rollups, ensure_ascii=False), redacted_audio_path=f.redacted_audio_path))
         if res.rowcount != 1:
             return False
-        if utts:
-            c.execute(utterances.insert(), [{
-                "id": f"{call.id}:{k}", "call_id": call.id, "idx": k, "speaker": u.get("role", "unknown"),
-                "start": u.get("start", 0.0), "end": u.get("end", 0.0), "text_redacted": u.get("text_redacted") or "",
-                "sentiment": ((u.get("tags") or {}).get("sentiment") or {}).get("label"),
-                "tags": json.dumps(u.get("tags"), ensure_ascii=False) if u.get("tags") else None,
-                "embedding": pack_vector(X[k]) if X is not None else None, "theme_id": theme_ids[k],
-                "created_at": call.started_at + timedelta(seconds=float(u.get("start", 0.0))),
-            } for k, u in enumerate(utts)])
-        if labels:
-            c.execute(call_labels.insert(), [{"call_id": call.id, "kind": k, "label": v} for k, v in sorted(labels)])
+        if f.utterances:
+            deltas = Deltas()
+            rows = []
+            for k, u in enumerate(f.utterances):
+                at = call.started_at + timedelta(seconds=float(u.start))
+                rows.append({"id": f"{call.id}:{k}", "call_id": call.id, "idx": k, "speaker": u.role, "start": u.start,
+                             "end": u.end, "text_redacted": u.text_redacted, "sentiment": u.sentiment,
+                             "tags": json.dumps(u.tags, ensure_ascii=False) if u.tags else None,
+                             "embedding": u.embedding, "theme_id": u.theme_id, "created_at": at})
+                if u.role != "agent":
+                    deltas.document(created_at=at, theme_id=u.theme_id, channel="call", lang=f.language,
+                                    product=None, sentiment=u.sentiment)
+            c.execute(utterances.insert(), rows)
+            deltas.apply(c)
+        if f.labels:
+            c.execute(call_labels.insert(), [{"call_id": call.id, "kind": k, "label": v} for k, v in sorted(f.labels)])
     return True
 
 
-def call_summary(r) -> dict:
-    from vocsvc.store.mentions import iso
+def finished_unfilled(engine: sa.Engine) -> list[tuple[str, str, str | None, str | None]]:
+    """(job id, job state, result JSON, error) of calls whose job finished but whose row was never filled."""
+    with engine.connect() as c:
+        return [(r.id, r.state, r.result, r.error) for r in c.execute(
+            sa.select(jobs.c.id, jobs.c.state, jobs.c.result, jobs.c.error)
+            .join(calls, calls.c.job_id == jobs.c.id)
+            .where(calls.c.state == "processing", jobs.c.state.in_(["done", "failed"])))]
 
-    return {"id": r.id, "job_id": r.job_id, "state": r.state, "agent_id": r.agent_id, "customer_id": r.customer_id,
-            "started_at": iso(r.started_at), "duration": r.duration, "language": r.language, "channels": r.channels,
-            "silence_share": r.silence_share, "overtalk_seconds": r.overtalk_seconds,
-            "customer_sentiment": r.customer_sentiment, "has_pii": r.has_pii, "reviewed": bool(r.reviewed),
-            "has_redacted_audio": bool(r.redacted_audio_path)}
+
+def query(engine: sa.Engine, limit: int, offset: int, start: datetime | None = None, end: datetime | None = None,
+          agent_id: str | None = None, language: str | None = None, has_pii: bool | None = None,
+          reviewed: bool | None = None, state: str | None = None, labels: dict[str, str] | None = None,
+          sentiment_range: tuple[float | None, float | None] | None = None,
+          min_silence_share: float | None = None, overtalk: bool | None = None) -> tuple[list[CallRow], int]:
+    c_ = calls.c
+    q = sa.select(calls)
+    if start:
+        q = q.where(c_.started_at >= start)
+    if end:
+        q = q.where(c_.started_at < end)
+    for col, val in ((c_.agent_id, agent_id), (c_.language, language), (c_.has_pii, has_pii),
+                     (c_.reviewed, reviewed), (c_.state, state)):
+        if val is not None:
+            q = q.where(col == val)
+    for kind, val in (labels or {}).items():
+        q = q.where(c_.id.in_(sa.select(call_labels.c.call_id).where(call_labels.c.kind == kind,
+                                                                     call_labels.c.label == val)))
+    if sentiment_range:
+        lo, hi = sentiment_range
+        if lo is not None:
+            q = q.where(c_.customer_sentiment > lo)
+        if hi is not None:
+            q = q.where(c_.customer_sentiment < hi)
+    if min_silence_share is not None:
+        q = q.where(c_.silence_share >= min_silence_share)
+    if overtalk is not None:
+        q = q.where(c_.overtalk_seconds > 0 if overtalk else sa.func.coalesce(c_.overtalk_seconds, 0) == 0)
+    with engine.connect() as c:
+        total = c.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
+        rows = c.execute(q.order_by(c_.started_at.desc(), c_.id).limit(limit).offset(offset)).all()
+    return [CallRow.from_row(r) for r in rows], int(total)
 
 
-def call_detail(engine: sa.Engine, call_id: str) -> dict | None:
-    from vocsvc.store.mentions import iso
-
+def get(engine: sa.Engine, call_id: str) -> tuple[CallRow, list[UtteranceRow], ReviewRow | None] | None:
     with engine.connect() as c:
         r = c.execute(sa.select(calls).where(calls.c.id == call_id)).first()
         if r is None:
             return None
-        d = call_summary(r)
-        metrics = json.loads(r.metrics) if r.metrics else None
-        d["metrics"] = metrics
-        d["error"] = metrics.get("error") if r.state == "failed" and metrics else None
-        d["rollups"] = json.loads(r.rollups) if r.rollups else None
-        d["utterances"] = [{"index": u.idx, "role": u.speaker, "start": u.start, "end": u.end,
-                            "text_redacted": u.text_redacted, "theme_id": u.theme_id,
-                            "tags": json.loads(u.tags) if u.tags else None}
-                           for u in c.execute(sa.select(utterances).where(utterances.c.call_id == call_id)
-                                              .order_by(utterances.c.idx))]
+        utts = [UtteranceRow(u.idx, u.speaker, u.start, u.end, u.text_redacted, u.theme_id,
+                             json.loads(u.tags) if u.tags else None)
+                for u in c.execute(sa.select(utterances).where(utterances.c.call_id == call_id)
+                                   .order_by(utterances.c.idx))]
         rv = c.execute(sa.select(reviews).where(reviews.c.call_id == call_id)).first()
-        d["review"] = None if rv is None else {
-            "reviewer": rv.reviewer, "score": rv.score, "checklist": json.loads(rv.checklist or "{}"),
-            "comment": rv.comment, "corrections": json.loads(rv.corrections or "[]"),
-            "created_at": iso(rv.created_at), "updated_at": iso(rv.updated_at)}
-    return d
+    review = None if rv is None else ReviewRow(rv.reviewer, rv.score, json.loads(rv.checklist or "{}"), rv.comment,
+                                               json.loads(rv.corrections or "[]"), rv.created_at, rv.updated_at)
+    return CallRow.from_row(r), utts, review
 
 
 def save_review(engine: sa.Engine, call_id: str, reviewer: str, score: float | None, checklist: dict,
@@ -134,21 +144,16 @@ def save_review(engine: sa.Engine, call_id: str, reviewer: str, score: float | N
         c.execute(calls.update().where(calls.c.id == call_id).values(reviewed=True))
 
 
-def feedback_rows(engine: sa.Engine):
-    """One row per corrected tag: what the model said, what QA says, and the text, for retraining heads."""
+def reviews_with_utterances(engine: sa.Engine) -> Iterator[tuple[str, ReviewRow, dict[int, UtteranceRow]]]:
     with engine.connect() as c:
         for rv in c.execute(sa.select(reviews).order_by(reviews.c.updated_at)):
-            utts = {u.idx: u for u in c.execute(sa.select(utterances).where(utterances.c.call_id == rv.call_id))}
-            for corr in json.loads(rv.corrections or "[]"):
-                u = utts.get(corr["utterance_index"])
-                tags = json.loads(u.tags) if u is not None and u.tags else {}
-                field = corr["field"]
-                model = tags.get(field)
-                if field == "sentiment" and isinstance(model, dict):
-                    model = model.get("label")
-                if field == "intents" and isinstance(model, list):
-                    model = [x["label"] for x in model]
-                yield {"call_id": rv.call_id, "utterance_index": corr["utterance_index"],
-                       "text_redacted": u.text_redacted if u is not None else None, "role": u.speaker if u else None,
-                       "field": field, "model_value": model, "corrected_value": corr["value"],
-                       "reviewer": rv.reviewer, "reviewed_at": rv.updated_at.isoformat(timespec="seconds") + "Z"}
+            utts = {u.idx: UtteranceRow(u.idx, u.speaker, u.start, u.end, u.text_redacted, u.theme_id,
+                                        json.loads(u.tags) if u.tags else None)
+                    for u in c.execute(sa.select(utterances).where(utterances.c.call_id == rv.call_id))}
+            yield rv.call_id, ReviewRow(rv.reviewer, rv.score, json.loads(rv.checklist or "{}"), rv.comment,
+                                        json.loads(rv.corrections or "[]"), rv.created_at, rv.updated_at), utts
+
+
+def redacted_audio_path(engine: sa.Engine, call_id: str) -> str | None:
+    with engine.connect() as c:
+        return c.execute(sa.select(calls.c.redacted_audio_path).where(calls.c.id == call_id)).scalar()

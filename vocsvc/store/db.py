@@ -6,11 +6,26 @@ from functools import lru_cache
 import numpy as np
 import sqlalchemy as sa
 
-from vocsvc.jobs import make_engine
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        eng = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(eng, "connect")
+        def _pragma(dbapi_conn, _rec):  # WAL: readers never block the writer; busy_timeout rides out short locks
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return eng
+    return sa.create_engine(url, pool_pre_ping=True)
 
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> sa.Engine:
+    """The one engine of a database URL in this process (every store, the job table and the queue share it)."""
     return make_engine(url)
 
 

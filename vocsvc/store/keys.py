@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -50,8 +51,16 @@ def revoke_key(engine: sa.Engine, key_id: str) -> bool:
     return res.rowcount == 1
 
 
-def list_keys(engine: sa.Engine) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked: bool
+
+
+def list_keys(engine: sa.Engine) -> list[KeyRow]:
     with engine.connect() as c:
-        return [{"id": r.id, "name": r.name, "role": r.role, "created_at": r.created_at.isoformat(),
-                 "revoked": r.revoked_at is not None}
+        return [KeyRow(r.id, r.name, r.role, r.created_at, r.revoked_at is not None)
                 for r in c.execute(sa.select(api_keys).order_by(api_keys.c.created_at))]

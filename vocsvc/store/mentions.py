@@ -1,76 +1,59 @@
-"""Mentions: idempotent ingestion (one row per source + external_id), tagging through the pipeline, reads.
+"""Mentions: idempotent insert (one row per source + external_id), tagging writes, reads, the filtered list.
 
-Only the redacted text is stored. A mention is ``pending`` until a tagging run (the job queue, or ``wait=true``)
-moves it to ``tagged`` (or ``failed`` with the reason) with a conditional UPDATE, so a duplicate delivery of the
-same job does nothing and a worker killed mid-run leaves its mentions pending for the next sweep.
+SQL only: the service decides what to write (vocsvc.service.mentions). A mention is ``pending`` until tagging moves
+it to ``tagged`` (or ``failed``) with a conditional UPDATE, so a duplicate delivery of the same job writes nothing
+and a worker killed mid-run leaves its mentions pending for the next sweep. Rollup counters change in the same
+transaction as the row they count.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from vocsvc.store.db import insert_ignore, pack_vector
-from vocsvc.store.schema import mentions
+from vocsvc.store.db import insert_ignore
+from vocsvc.store.rollups import Deltas
+from vocsvc.store.rows import ExportRow, Ingested, MentionRow, NewMention, TagUpdate
+from vocsvc.store.schema import alert_mentions, alerts, mention_labels, mentions, themes
+
+_NO_EMBEDDING = [c for c in mentions.c if c.name != "embedding"]
 
 
-@dataclass(slots=True)
-class MentionIn:
-    channel: str
-    source: str
-    external_id: str
-    text: str
-    created_at: datetime  # naive UTC
-    author_handle: str | None = None
-    author_followers: int | None = None
-    author_is_vip: bool = False
-    rating: int | None = None
-    nps: int | None = None
-    product: str | None = None
-    customer_id: str | None = None
-    url: str | None = None
-    lang: str | None = None
+def _values(m: NewMention) -> dict:
+    d = {k: v for k, v in asdict(m).items() if k not in ("tagged", "pii")}
+    d["pii"] = json.dumps(m.pii)
+    d["author_is_vip"] = bool(m.author_is_vip)
+    if m.tagged is not None:
+        d |= _tag_values(m.tagged)
+    return d
 
 
-@dataclass(frozen=True, slots=True)
-class Ingested:
-    id: str
-    source: str
-    external_id: str
-    created: bool
-    state: str
+def _tag_values(t: TagUpdate) -> dict:
+    return {"lang": t.lang, "sentiment": t.sentiment, "sentiment_score": t.sentiment_score, "emotion": t.emotion,
+            "intent": t.intent, "tags": json.dumps(t.tags, ensure_ascii=False), "embedding": t.embedding,
+            "theme_id": t.theme_id}
 
 
-def ingest(engine: sa.Engine, items: list[MentionIn], now: datetime) -> list[Ingested]:
+def labels_of(mention_id: str, tags: dict) -> list[dict]:
+    """mention_labels rows of one mention's tags: every calibrated intent and every phrase category."""
+    pairs = {("intent", i["label"]) for i in tags.get("intents") or []} | {
+        ("category", c) for c in tags.get("categories") or []}
+    return [{"mention_id": mention_id, "kind": k, "label": v} for k, v in sorted(pairs)]
+
+
+def insert(engine: sa.Engine, items: list[NewMention]) -> list[Ingested]:
     """Insert what is new, in one transaction; a repeat of (source, external_id) returns the stored mention."""
-    from vocsvc.nlp.pii import redact
-
     if not items:
         return []
-    new_ids = {}
-    rows = []
+    first: dict[tuple[str, str], NewMention] = {}
     for m in items:
-        red = redact(m.text)
-        mid = str(uuid.uuid4())
-        new_ids[(m.source, m.external_id)] = new_ids.get((m.source, m.external_id), mid)
-        rows.append({
-            "id": new_ids[(m.source, m.external_id)], "source": m.source, "external_id": m.external_id,
-            "channel": m.channel, "created_at": m.created_at, "ingested_at": now,
-            "author_handle": m.author_handle, "author_followers": m.author_followers,
-            "author_is_vip": bool(m.author_is_vip), "rating": m.rating, "nps": m.nps, "product": m.product,
-            "customer_id": m.customer_id, "url": m.url, "lang_hint": m.lang,
-            "text_redacted": red.text, "text_sha256": hashlib.sha256(m.text.encode()).hexdigest(),
-            # the spans, not the values: tagging sees only the redacted text and could not find them again
-            "pii": json.dumps([{"type": p.type, "start": p.start, "end": p.end} for p in red.spans]),
-            "state": "pending",
-        })
-    keys = list(new_ids)
+        first.setdefault((m.source, m.external_id), m)  # a key twice in one request: the first one counts
+    keys = list(first)
     with engine.begin() as c:
-        c.execute(insert_ignore(c, mentions), rows)
+        c.execute(insert_ignore(c, mentions), [_values(m) for m in first.values()])
         found = {}
         for s in range(0, len(keys), 400):  # bounded IN lists
             part = keys[s : s + 400]
@@ -78,74 +61,152 @@ def ingest(engine: sa.Engine, items: list[MentionIn], now: datetime) -> list[Ing
                 sa.tuple_(mentions.c.source, mentions.c.external_id).in_(part))
             for r in c.execute(q):
                 found[(r.source, r.external_id)] = r
+        deltas, labels = Deltas(), []
+        for k, m in first.items():
+            if found[k].id == m.id:
+                t = m.tagged
+                if t is not None:
+                    labels += labels_of(m.id, t.tags)
+                deltas.mention(created_at=m.created_at, channel=m.channel, source=m.source, product=m.product,
+                               lang=t.lang if t else None, nps=m.nps, rating=m.rating,
+                               sentiment=t.sentiment if t else None, state=m.state, theme_id=t.theme_id if t else None)
+        deltas.apply(c)
+        if labels:
+            c.execute(mention_labels.insert(), labels)
     out, seen = [], set()
     for m in items:
         k = (m.source, m.external_id)
         r = found[k]
-        out.append(Ingested(r.id, r.source, r.external_id, r.id == new_ids[k] and k not in seen, r.state))
+        out.append(Ingested(r.id, r.source, r.external_id, r.id == first[k].id and k not in seen, r.state))
         seen.add(k)
     return out
 
 
-def pending_ids(engine: sa.Engine, limit: int = 1000) -> list[str]:
+def pending(engine: sa.Engine, ids: list[str] | None = None, limit: int = 256) -> list[MentionRow]:
+    """These ids if still pending, or the oldest pending mentions."""
+    q = sa.select(*_NO_EMBEDDING).where(mentions.c.state == "pending")
+    q = q.where(mentions.c.id.in_(ids)) if ids is not None else q.order_by(mentions.c.ingested_at).limit(limit)
     with engine.connect() as c:
-        return [r.id for r in c.execute(sa.select(mentions.c.id).where(mentions.c.state == "pending")
-                                        .order_by(mentions.c.ingested_at).limit(limit))]
+        return [MentionRow.from_row(r) for r in c.execute(q)]
 
 
-def tag_mentions(engine: sa.Engine, analyzer, settings, now: datetime, ids: list[str] | None = None,
-                 theme_model=None) -> int:
-    """Tag pending mentions (these ids, or the oldest pending ones); returns how many this call tagged.
-    Alerts are decided in the same transaction as the tags, so a tagged negative post always has its alert."""
-    from vocsvc.alerts import consider_mention
-    from vocsvc.types import RowError
-
+def pending_ids_before(engine: sa.Engine, before: datetime, limit: int = 1000) -> list[str]:
     with engine.connect() as c:
-        q = sa.select(mentions).where(mentions.c.state == "pending")
-        q = q.where(mentions.c.id.in_(ids)) if ids is not None else q.order_by(mentions.c.ingested_at).limit(
-            settings.batch_size * 4)
-        rows = list(c.execute(q))
-    if not rows:
-        return 0
-    analysis = analyzer.analyze_full([r.text_redacted for r in rows], [r.id for r in rows])
-    theme_ids = theme_model.assign_ids(analysis.embeddings) if theme_model is not None and theme_model.themes \
-        else [None] * len(rows)
-    done = 0
-    with engine.begin() as c:
-        for k, (row, res) in enumerate(zip(rows, analysis.results)):
-            if isinstance(res, RowError):
-                c.execute(mentions.update().where(mentions.c.id == row.id, mentions.c.state == "pending")
-                          .values(state="failed", error=res.error))
-                continue
-            tags = res.to_dict()
-            tags["pii"] = json.loads(row.pii) if row.pii else tags["pii"]  # found at ingest, in the original text
-            lang = row.lang_hint if row.lang_hint in settings.languages else res.lang
-            upd = c.execute(mentions.update().where(mentions.c.id == row.id, mentions.c.state == "pending").values(
-                state="tagged", lang=lang, sentiment=res.sentiment.label if res.sentiment else None,
-                sentiment_score=res.sentiment.score if res.sentiment else None, emotion=res.emotion,
-                intent=res.intents[0].label if res.intents else None, tags=json.dumps(tags, ensure_ascii=False),
-                embedding=pack_vector(analysis.embeddings[k]), theme_id=theme_ids[k]))
-            if upd.rowcount != 1:
-                continue  # tagged by a concurrent run
-            done += 1
-            consider_mention(c, row, tags, settings, now)
-    return done
+        return [r.id for r in c.execute(sa.select(mentions.c.id).where(
+            mentions.c.state == "pending", mentions.c.ingested_at < before).limit(limit))]
 
 
-def mention_dict(r, with_tags: bool = True) -> dict:
-    d = {
-        "id": r.id, "source": r.source, "external_id": r.external_id, "channel": r.channel,
-        "created_at": iso(r.created_at), "ingested_at": iso(r.ingested_at),
-        "author": {"handle": r.author_handle, "followers": r.author_followers, "is_vip": bool(r.author_is_vip)},
-        "rating": r.rating, "nps": r.nps, "product": r.product, "customer_id": r.customer_id, "url": r.url,
-        "text_redacted": r.text_redacted, "state": r.state, "error": r.error, "lang": r.lang,
-        "sentiment": r.sentiment, "sentiment_score": r.sentiment_score, "emotion": r.emotion, "intent": r.intent,
-        "theme_id": r.theme_id,
-    }
-    if with_tags:
-        d["tags"] = json.loads(r.tags) if r.tags else None
-    return d
+def mark_failed(conn, mention_id: str, error: str) -> bool:
+    return conn.execute(mentions.update().where(mentions.c.id == mention_id, mentions.c.state == "pending")
+                        .values(state="failed", error=error)).rowcount == 1
 
 
-def iso(dt: datetime | None) -> str | None:
-    return dt.isoformat(timespec="seconds") + "Z" if dt else None
+def save_tags(conn, row: MentionRow, t: TagUpdate, deltas: Deltas) -> bool:
+    """pending -> tagged, only if still pending (False: a concurrent run tagged it first); counts the change."""
+    upd = conn.execute(mentions.update().where(mentions.c.id == row.id, mentions.c.state == "pending")
+                       .values(state="tagged", **_tag_values(t)))
+    if upd.rowcount != 1:
+        return False
+    labels = labels_of(row.id, t.tags)
+    if labels:
+        conn.execute(mention_labels.insert(), labels)
+    common = dict(created_at=row.created_at, channel=row.channel, source=row.source, product=row.product,
+                  nps=row.nps, rating=row.rating)
+    deltas.mention(**common, lang=row.lang, sentiment=None, state="pending", theme_id=None, sign=-1)
+    deltas.mention(**common, lang=t.lang, sentiment=t.sentiment, state="tagged", theme_id=t.theme_id)
+    return True
+
+
+def get(engine: sa.Engine, mention_id: str) -> MentionRow | None:
+    with engine.connect() as c:
+        r = c.execute(sa.select(*_NO_EMBEDDING).where(mentions.c.id == mention_id)).first()
+    return MentionRow.from_row(r) if r else None
+
+
+def count_by_state(engine: sa.Engine, state: str) -> int:
+    with engine.connect() as c:
+        return c.execute(sa.select(sa.func.count()).select_from(mentions).where(mentions.c.state == state)).scalar()
+
+
+@dataclass(slots=True)
+class MentionFilter:
+    channel: str | None = None
+    source: str | None = None
+    lang: str | None = None
+    sentiment: str | None = None
+    emotion: str | None = None
+    intent: str | None = None
+    category: str | None = None
+    theme_id: str | None = None
+    product: str | None = None
+    author: str | None = None
+    state: str | None = None
+    has_alert: bool | None = None
+    alert_status: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    q: str | None = None
+
+
+def query(engine: sa.Engine, f: MentionFilter, limit: int, after: tuple[datetime, str] | None = None,
+          newest_first: bool = True) -> list[MentionRow]:
+    """One page of mentions matching ``f``, ordered by (created_at, id); ``after`` is the last row of the previous
+    page (keyset pagination: a page costs the same at the millionth row as at the first)."""
+    m = mentions.c
+    q = sa.select(*_NO_EMBEDDING)
+    for col, val in ((m.channel, f.channel), (m.source, f.source), (m.lang, f.lang), (m.sentiment, f.sentiment),
+                     (m.emotion, f.emotion), (m.theme_id, f.theme_id), (m.product, f.product), (m.state, f.state)):
+        if val is not None:
+            q = q.where(col == val)
+    if f.author is not None:
+        q = q.where(sa.func.lower(m.author_handle) == f.author.lower())
+    if f.start is not None:
+        q = q.where(m.created_at >= f.start)
+    if f.end is not None:
+        q = q.where(m.created_at < f.end)
+    for kind, val in (("intent", f.intent), ("category", f.category)):
+        if val is not None:  # any calibrated intent, not only the top one
+            q = q.where(m.id.in_(sa.select(mention_labels.c.mention_id).where(mention_labels.c.kind == kind,
+                                                                            mention_labels.c.label == val)))
+    if f.q:
+        q = q.where(text_match(engine.dialect.name, f.q))
+    if f.has_alert is not None or f.alert_status is not None:
+        sub = sa.select(alert_mentions.c.mention_id).join(alerts, alerts.c.id == alert_mentions.c.alert_id)
+        if f.alert_status is not None:
+            sub = sub.where(alerts.c.status == f.alert_status)
+        q = q.where(m.id.in_(sub) if f.has_alert is not False else m.id.not_in(sub))
+    if after is not None:
+        t, i = after
+        q = q.where(sa.tuple_(m.created_at, m.id) < sa.tuple_(t, i) if newest_first else
+                    sa.tuple_(m.created_at, m.id) > sa.tuple_(t, i))
+    order = (m.created_at.desc(), m.id.desc()) if newest_first else (m.created_at, m.id)
+    with engine.connect() as c:
+        return [MentionRow.from_row(r) for r in c.execute(q.order_by(*order).limit(limit))]
+
+
+def text_match(dialect: str, words: str):
+    """Mentions whose text has every word of ``words`` (the full-text index, not a scan)."""
+    from vocsvc.store.search import fts_query
+
+    if dialect == "postgresql":
+        return sa.text("mentions.tsv @@ plainto_tsquery('simple', :words)").bindparams(words=words)
+    return mentions.c.id.in_(sa.select(sa.column("doc_id")).select_from(sa.text("search_fts")).where(
+                                 sa.text("search_fts MATCH :fq AND doc_kind = 'mention'").bindparams(
+                                     fq=fts_query(words))))
+
+
+def export(engine: sa.Engine, start: datetime, end: datetime, channel: str | None) -> Iterator[ExportRow]:
+    q = (sa.select(*_NO_EMBEDDING, themes.c.label.label("theme_label"), alerts.c.id.label("alert_id"),
+                   alerts.c.status.label("alert_status"), alerts.c.priority.label("alert_priority"),
+                   alerts.c.due_at.label("alert_due_at"))
+         .outerjoin(themes, themes.c.id == mentions.c.theme_id)
+         .outerjoin(alert_mentions, alert_mentions.c.mention_id == mentions.c.id)
+         .outerjoin(alerts, alerts.c.id == alert_mentions.c.alert_id)
+         .where(mentions.c.created_at >= start, mentions.c.created_at < end)
+         .order_by(mentions.c.created_at, mentions.c.id))
+    if channel:
+        q = q.where(mentions.c.channel == channel)
+    with engine.connect() as c:
+        for r in c.execution_options(yield_per=2000).execute(q):
+            yield ExportRow(MentionRow.from_row(r), r.theme_label, r.alert_id, r.alert_status, r.alert_priority,
+                            r.alert_due_at)

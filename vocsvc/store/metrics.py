@@ -1,5 +1,5 @@
-"""Business metrics over mentions: volume, NPS (% promoters 9-10 minus % detractors 0-6 of answers), CSAT
-(% of 1-5 ratings that are 4 or 5), net sentiment (% positive minus % negative of tagged mentions)."""
+"""Counters behind the business metrics (volume, NPS answers, ratings, tagged / positive / negative), per group:
+the daily rollup for whole days plus the rows of partial days at the edges; ``exact`` recounts from rows."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,68 +7,62 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from vocsvc.store.db import day_expr
-from vocsvc.store.schema import mentions
+from vocsvc.store.rows import METRIC_COUNTERS, MetricCounts
+from vocsvc.store.schema import mentions, metric_rollup
+from vocsvc.store.timespan import split_days
 
 GROUPS = ("channel", "product", "source", "lang", "day", "week", "month")
+TIME_GROUPS = ("day", "week", "month")
 
 
-def _group_col(group: str, dialect: str):
-    col = mentions.c.created_at
-    if group == "day":
-        return day_expr(col, dialect)
-    if group == "month":
-        return sa.func.to_char(col, "YYYY-MM") if dialect == "postgresql" else sa.func.strftime("%Y-%m", col)
-    if group == "week":  # ISO week starting Monday, as the date of that Monday
-        if dialect == "postgresql":
-            return sa.func.to_char(sa.func.date_trunc("week", col), "YYYY-MM-DD")
-        return sa.func.strftime("%Y-%m-%d", col, "weekday 0", "-6 days")
-    return getattr(mentions.c, group)
+def _raw_counters():
+    m, one = mentions.c, sa.literal(1)
+    tagged = sa.and_(m.state == "tagged", m.sentiment.is_not(None))
+    return [sa.func.count(), sa.func.count(m.nps), sa.func.sum(sa.case((m.nps >= 9, one), else_=0)),
+            sa.func.sum(sa.case((m.nps <= 6, one), else_=0)), sa.func.count(m.rating),
+            sa.func.sum(sa.case((m.rating >= 4, one), else_=0)), sa.func.sum(sa.case((tagged, one), else_=0)),
+            sa.func.sum(sa.case((sa.and_(tagged, m.sentiment == "positive"), one), else_=0)),
+            sa.func.sum(sa.case((sa.and_(tagged, m.sentiment == "negative"), one), else_=0))]
 
 
-def metrics(engine: sa.Engine, start: datetime | None, end: datetime | None, group_by: str | None = None,
-            channel: str | None = None, product: str | None = None) -> dict:
-    m = mentions.c
-    one = sa.literal(1)
-    cols = [
-        sa.func.count().label("volume"),
-        sa.func.count(m.nps).label("nps_n"),
-        sa.func.sum(sa.case((m.nps >= 9, one), else_=0)).label("promoters"),
-        sa.func.sum(sa.case((m.nps <= 6, one), else_=0)).label("detractors"),
-        sa.func.count(m.rating).label("rating_n"),
-        sa.func.sum(sa.case((m.rating >= 4, one), else_=0)).label("satisfied"),
-        sa.func.sum(sa.case((m.sentiment.is_not(None), one), else_=0)).label("tagged"),
-        sa.func.sum(sa.case((m.sentiment == "positive", one), else_=0)).label("pos"),
-        sa.func.sum(sa.case((m.sentiment == "negative", one), else_=0)).label("neg"),
-    ]
-    q = sa.select(*cols)
-    if start:
-        q = q.where(m.created_at >= start)
-    if end:
-        q = q.where(m.created_at < end)
-    if channel:
-        q = q.where(m.channel == channel)
-    if product:
-        q = q.where(m.product == product)
+def counts(engine: sa.Engine, start: datetime | None, end: datetime | None, group: str | None = None,
+           channel: str | None = None, product: str | None = None, exact: bool = False) -> list[MetricCounts]:
+    """One MetricCounts per key of ``group`` ('day' for day / week / month: the caller buckets), or one with key
+    None for the whole period."""
+    key_name = "day" if group in TIME_GROUPS else group
+    days, edges = split_days(start, end, exact)
+    acc: dict[str | None, MetricCounts] = {}
+
+    def add(key, vals):
+        key = key if key != "" else None
+        c = acc.setdefault(key, MetricCounts(key))
+        c.add(MetricCounts(key, *[int(v or 0) for v in vals]))
+
     with engine.connect() as c:
-        overall = _row(c.execute(q).one())
-        groups = []
-        if group_by:
-            g = _group_col(group_by, engine.dialect.name).label("key")
-            for r in c.execute(q.add_columns(g).group_by(g).order_by(g)):
-                groups.append({"key": r.key} | _row(r))
-    return overall | ({"group_by": group_by, "groups": groups} if group_by else {})
-
-
-def _row(r) -> dict:
-    def pct(a, b):
-        return round(100 * (a or 0) / b, 1) if b else None
-
-    return {
-        "volume": r.volume,
-        "nps": round(pct(r.promoters, r.nps_n) - pct(r.detractors, r.nps_n), 1) if r.nps_n else None,
-        "nps_responses": r.nps_n,
-        "csat": pct(r.satisfied, r.rating_n),
-        "ratings": r.rating_n,
-        "net_sentiment": round(pct(r.pos, r.tagged) - pct(r.neg, r.tagged), 1) if r.tagged else None,
-        "tagged": r.tagged or 0,
-    }
+        if days:
+            r = metric_rollup.c
+            cols = [sa.func.sum(r[x]) for x in METRIC_COUNTERS]
+            keycol = r[key_name] if key_name else sa.literal(None)
+            q = sa.select(keycol, *cols).where(r.day >= days[0], r.day < days[1])
+            if channel:
+                q = q.where(r.channel == channel)
+            if product:
+                q = q.where(r.product == product)
+            for row in c.execute(q.group_by(keycol) if key_name else q):
+                if row[1]:
+                    add(row[0], row[1:])
+        m = mentions.c
+        for lo, hi in edges:
+            keycol = (day_expr(m.created_at, c.dialect.name) if key_name == "day" else m[key_name]) if key_name \
+                else sa.literal(None)
+            q = sa.select(keycol, *_raw_counters()).where(m.created_at >= lo, m.created_at < hi)
+            if channel:
+                q = q.where(m.channel == channel)
+            if product:
+                q = q.where(m.product == product)
+            for row in c.execute(q.group_by(keycol) if key_name else q):
+                if row[1]:
+                    add(row[0], row[1:])
+    if not key_name and None not in acc:
+        acc[None] = MetricCounts(None)
+    return list(acc.values())

@@ -8,12 +8,35 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from vocsvc.jobs import jobs, metadata
+from vocsvc.types import ALERT_STATES, CHANNELS, KEY_ROLES, PUBLIC_CHANNELS  # noqa: F401 (re-exported)
 
-CHANNELS = ("review", "social", "call", "chat", "email", "survey")
-PUBLIC_CHANNELS = ("review", "social")
-ROLES = ("admin", "qa", "marketing", "ingest")
-ALERT_STATES = ("open", "acknowledged", "replied", "closed")
+ROLES = KEY_ROLES
+metadata = sa.MetaData()
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(128), nullable=False, unique=True),  # e.g. transcribe:<sha256 of audio>:<params>
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("max_attempts", sa.Integer, nullable=False, default=3),
+    sa.Column("claim", sa.String(64)),  # which worker run holds it
+    sa.Column("heartbeat_at", sa.Float),
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("enqueued_at", sa.Float),
+    sa.Column("not_before", sa.Float),  # retry backoff
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("result", sa.Text),
+    sa.Column("completions", sa.Integer, nullable=False, default=0),  # must end at 1; tests check it
+)
+
+
 
 api_keys = sa.Table(
     "api_keys", metadata,
@@ -61,6 +84,15 @@ mentions = sa.Table(
     sa.Index("ix_mentions_theme", "theme_id"),
     sa.Index("ix_mentions_channel_created", "channel", "created_at"),
     sa.Index("ix_mentions_stats", "state", "created_at", "theme_id", "sentiment", "channel", "lang", "product"),
+    sa.Index("ix_mentions_theme_created", "theme_id", "created_at"),
+)
+
+mention_labels = sa.Table(  # every calibrated intent and phrase category of a tagged mention, for filtering
+    "mention_labels", metadata,
+    sa.Column("mention_id", sa.String(36), sa.ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("label", sa.String(64), primary_key=True),
+    sa.Index("ix_mention_labels_kind_label", "kind", "label"),
 )
 
 calls = sa.Table(
@@ -191,5 +223,37 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhooks_state_next", "state", "next_at"),
 )
 
+# Rollups: the aggregates marketing reads, kept per UTC day in the same transaction as the rows they count (and
+# rebuilt after theme re-discovery), so /metrics and /themes sum a few thousand rows instead of every mention.
+# '' stands for "none" in key columns (a primary key cannot hold NULL).
+metric_rollup = sa.Table(
+    "metric_rollup", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("product", sa.String(200), primary_key=True),
+    sa.Column("lang", sa.String(8), primary_key=True),
+    *[sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in
+      ("volume", "nps_n", "promoters", "detractors", "rating_n", "satisfied", "tagged", "pos", "neg")],
+)
+
+theme_rollup = sa.Table(  # documents: tagged mentions + customer utterances of calls
+    "theme_rollup", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("theme_id", sa.String(32), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("lang", sa.String(8), primary_key=True),
+    sa.Column("product", sa.String(200), primary_key=True),
+    *[sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in ("n", "pos", "neg")],
+)
+
+theme_day_rollup = sa.Table(  # the same without filters: what an unfiltered /themes reads
+    "theme_day_rollup", metadata,
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("theme_id", sa.String(32), primary_key=True),
+    *[sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in ("n", "pos", "neg")],
+)
+
 __all__ = ["metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "themes",
-           "alerts", "alert_mentions", "alert_events", "webhook_deliveries"]
+           "alerts", "alert_mentions", "alert_events", "webhook_deliveries", "metric_rollup", "theme_rollup", "mention_labels",
+           "theme_day_rollup"]

@@ -10,9 +10,11 @@ import numpy as np
 import sqlalchemy as sa
 
 from vocsvc.store.db import unpack_vectors
+from vocsvc.store.rows import SearchHit
 from vocsvc.store.schema import mentions, utterances
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+COUNT_CAP = 10_000  # totals above this are reported as this (pages stop there too)
 
 
 def fts_query(q: str) -> str:
@@ -28,7 +30,9 @@ def full_text(engine: sa.Engine, q: str, limit: int, offset: int) -> tuple[list[
     with engine.connect() as c:
         if engine.dialect.name == "sqlite":
             where = "search_fts MATCH :q"
-            total = c.execute(sa.text(f"SELECT count(*) FROM search_fts WHERE {where}"), {"q": fts_query(q)}).scalar()
+            # counted up to the cap only: an exact count of a common word's matches costs more than the page
+            total = c.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE {where} LIMIT :cap)"),
+                              {"q": fts_query(q), "cap": COUNT_CAP}).scalar()
             rows = c.execute(sa.text(f"SELECT doc_kind, doc_id, -bm25(search_fts) AS s FROM search_fts WHERE {where} "
                                      "ORDER BY bm25(search_fts), doc_id LIMIT :l OFFSET :o"),
                              {"q": fts_query(q), "l": limit, "o": offset}).all()
@@ -37,7 +41,7 @@ def full_text(engine: sa.Engine, q: str, limit: int, offset: int) -> tuple[list[
                    "plainto_tsquery('simple', :q) query WHERE tsv @@ query UNION ALL "
                    "SELECT 'utterance', id, ts_rank(tsv, query) FROM utterances, plainto_tsquery('simple', :q) query "
                    "WHERE tsv @@ query")
-            total = c.execute(sa.text(f"SELECT count(*) FROM ({sub}) t"), {"q": q}).scalar()
+            total = c.execute(sa.text(f"SELECT count(*) FROM ({sub} LIMIT :cap) t"), {"q": q, "cap": COUNT_CAP}).scalar()
             rows = c.execute(sa.text(f"SELECT kind, id, s FROM ({sub}) t ORDER BY s DESC, id LIMIT :l OFFSET :o"),
                              {"q": q, "l": limit, "o": offset}).all()
     return [(r[0], r[1], round(float(r[2]), 4)) for r in rows], int(total or 0)
@@ -82,25 +86,25 @@ class SemanticIndex:
         return [(keys[i][0], keys[i][1], round(float(sims[i]), 4)) for i in top], len(keys)
 
 
-def hydrate(engine: sa.Engine, hits: list[tuple[str, str, float]]) -> list[dict]:
-    """Search hits -> items with text, time and tags summary, in hit order."""
-    from vocsvc.store.mentions import iso
-
+def hydrate(engine: sa.Engine, hits: list[tuple[str, str, float]]) -> list[SearchHit]:
+    """Search hits -> typed hits with text, time and tags summary, in hit order."""
     m_ids = [h[1] for h in hits if h[0] == "mention"]
     u_ids = [h[1] for h in hits if h[0] == "utterance"]
-    found = {}
+    found: dict[tuple[str, str], dict] = {}
     with engine.connect() as c:
         if m_ids:
             for r in c.execute(sa.select(mentions.c.id, mentions.c.channel, mentions.c.source, mentions.c.created_at,
                                          mentions.c.text_redacted, mentions.c.sentiment, mentions.c.theme_id)
                                .where(mentions.c.id.in_(m_ids))):
-                found[("mention", r.id)] = {"channel": r.channel, "source": r.source, "created_at": iso(r.created_at),
-                                            "text_redacted": r.text_redacted, "sentiment": r.sentiment,
-                                            "theme_id": r.theme_id}
+                found[("mention", r.id)] = dict(channel=r.channel, source=r.source, created_at=r.created_at,
+                                                text_redacted=r.text_redacted, sentiment=r.sentiment,
+                                                theme_id=r.theme_id)
         if u_ids:
-            for r in c.execute(sa.select(utterances).where(utterances.c.id.in_(u_ids))):
-                found[("utterance", r.id)] = {"channel": "call", "call_id": r.call_id, "role": r.speaker,
-                                              "start": r.start, "created_at": iso(r.created_at),
-                                              "text_redacted": r.text_redacted, "sentiment": r.sentiment,
-                                              "theme_id": r.theme_id}
-    return [{"kind": k, "id": i, "score": s} | found[(k, i)] for k, i, s in hits if (k, i) in found]
+            for r in c.execute(sa.select(utterances.c.id, utterances.c.call_id, utterances.c.speaker,
+                                         utterances.c.start, utterances.c.created_at, utterances.c.text_redacted,
+                                         utterances.c.sentiment, utterances.c.theme_id)
+                               .where(utterances.c.id.in_(u_ids))):
+                found[("utterance", r.id)] = dict(channel="call", call_id=r.call_id, role=r.speaker, start=r.start,
+                                                  created_at=r.created_at, text_redacted=r.text_redacted,
+                                                  sentiment=r.sentiment, theme_id=r.theme_id)
+    return [SearchHit(k, i, s, **found[(k, i)]) for k, i, s in hits if (k, i) in found]

@@ -9,7 +9,7 @@ config = context.config
 def run() -> None:
     conn = config.attributes.get("connection")
     if conn is None:
-        from vocsvc.jobs import make_engine
+        from vocsvc.store.db import make_engine
 
         with make_engine(config.get_main_option("sqlalchemy.url")).connect() as c:
             _configure(c)

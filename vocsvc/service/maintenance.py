@@ -10,22 +10,19 @@ import logging
 import threading
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 log = logging.getLogger("vocsvc")
 
 
 class Maintenance:
-    def __init__(self, settings, engine: sa.Engine, clock, queue, period: float = 5.0):
+    def __init__(self, settings, engine, clock, queue, period: float = 5.0):
         self.settings, self.engine, self.clock, self.queue, self.period = settings, engine, clock, queue, period
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._themes_lock = threading.Lock()
 
     def tick(self) -> dict:
-        from vocsvc.alerts import escalate_due
-        from vocsvc.store.schema import mentions, themes
-        from vocsvc.webhooks import deliver_due
+        from vocsvc.service.alerts import escalate_due
+        from vocsvc.service.outbox import deliver_due
 
         now = self.clock.now()
         out: dict = {}
@@ -33,7 +30,7 @@ class Maintenance:
             "requeued_mentions": lambda: self._requeue_pending(now),
             "escalated": lambda: len(escalate_due(self.engine, self.settings, now)),
             "webhooks": lambda: deliver_due(self.engine, self.settings, now),
-            "themes": lambda: self._themes_if_due(now, mentions, themes),
+            "themes": lambda: self._themes_if_due(now),
         }
         for name, fn in steps.items():
             try:
@@ -43,23 +40,22 @@ class Maintenance:
         return out
 
     def _requeue_pending(self, now) -> int:
-        from vocsvc.store.schema import mentions
+        from vocsvc.store.mentions import pending_ids_before
 
-        with self.engine.connect() as c:
-            ids = [r.id for r in c.execute(sa.select(mentions.c.id).where(
-                mentions.c.state == "pending", mentions.c.ingested_at < now - timedelta(seconds=30)).limit(1000))]
+        ids = pending_ids_before(self.engine, now - timedelta(seconds=30))
         for s in range(0, len(ids), 256):
             self.queue.tag_task(ids[s : s + 256])
         return len(ids)
 
-    def _themes_if_due(self, now, mentions, themes):
+    def _themes_if_due(self, now):
+        from vocsvc.store.mentions import count_by_state
+        from vocsvc.store.themes import last_update
+
         if self.settings.themes_every_hours <= 0 or not self._themes_lock.acquire(blocking=False):
             return None
         try:
-            with self.engine.connect() as c:
-                last = c.execute(sa.select(sa.func.max(themes.c.updated_at))).scalar()
-                tagged = c.execute(sa.select(sa.func.count()).select_from(mentions)
-                                   .where(mentions.c.state == "tagged")).scalar()
+            last = last_update(self.engine)
+            tagged = count_by_state(self.engine, "tagged")
             if tagged < 50 or (last is not None and now - last < timedelta(hours=self.settings.themes_every_hours)):
                 self._themes_lock.release()
                 return None
@@ -71,7 +67,7 @@ class Maintenance:
         return "started"
 
     def _discover(self, now) -> None:
-        from vocsvc.store.themes import rediscover
+        from vocsvc.service.themes import rediscover
 
         try:
             log.info("themes: %s", rediscover(self.engine, self.settings, now))

@@ -20,37 +20,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vocsvc.store.schema import jobs
+
 
 class JobState(str, enum.Enum):
     queued = "queued"
     running = "running"
     done = "done"
     failed = "failed"
-
-
-metadata = sa.MetaData()
-jobs = sa.Table(
-    "jobs",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("key", sa.String(128), nullable=False, unique=True),  # e.g. transcribe:<sha256 of audio>:<params>
-    sa.Column("state", sa.String(16), nullable=False, index=True),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("max_attempts", sa.Integer, nullable=False, default=3),
-    sa.Column("claim", sa.String(64)),  # which worker run holds it
-    sa.Column("heartbeat_at", sa.Float),
-    sa.Column("progress", sa.Float, nullable=False, default=0.0),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("enqueued_at", sa.Float),
-    sa.Column("not_before", sa.Float),  # retry backoff
-    sa.Column("started_at", sa.Float),
-    sa.Column("finished_at", sa.Float),
-    sa.Column("error", sa.Text),
-    sa.Column("result", sa.Text),
-    sa.Column("completions", sa.Integer, nullable=False, default=0),  # must end at 1; tests check it
-)
 
 
 @dataclass(slots=True)
@@ -78,22 +55,6 @@ class Job:
                    json.loads(r.result) if r.result else None, r.completions)
 
 
-def make_engine(url: str) -> sa.Engine:
-    if url.startswith("sqlite"):
-        eng = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @sa.event.listens_for(eng, "connect")
-        def _pragma(dbapi_conn, _rec):  # WAL: readers never block the writer; busy_timeout rides out short locks
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return eng
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
 def new_claim() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -103,7 +64,7 @@ class JobStore:
         self.engine = engine
         self.stale_after = stale_after
         self.clock = clock
-        # Only its own table: the service's tables come from migrations (`vocsvc db upgrade`), which adopt this one.
+        # A worker may run on a database nobody migrated yet: its own table at least (the migrations adopt it).
         jobs.create(engine, checkfirst=True)
 
     # ---------------------------------------------------------------- submit / read
@@ -204,3 +165,10 @@ class JobStore:
             if lost:
                 c.execute(jobs.update().where(jobs.c.id.in_(lost)).values(enqueued_at=now))
         return stale, stale + lost
+
+
+def active_count(engine: sa.Engine) -> int:
+    """Jobs queued or running (the queue depth the metrics show)."""
+    with engine.connect() as c:
+        return c.execute(sa.select(sa.func.count()).select_from(jobs).where(
+            jobs.c.state.in_([JobState.queued.value, JobState.running.value]))).scalar()

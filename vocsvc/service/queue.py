@@ -1,11 +1,12 @@
 """Jobs on Huey: SqliteHuey by default (no broker), RedisHuey when VOCSVC_REDIS_URL is set.
 
 Two tasks: ``vocsvc.transcribe`` (a call recording -> transcript, then the call's rows in the service database)
-and ``vocsvc.tag_mentions`` (pending mentions -> tags, theme, alerts; see vocsvc.store.mentions).
+and ``vocsvc.tag_mentions`` (pending mentions -> tags, theme, alerts; see vocsvc.service.mentions).
 
-The queue only carries job ids; the job's truth is the ``jobs`` table (see vocsvc.jobs). A task claims its job,
+The queue only carries job ids; the job's truth is the ``jobs`` table (see vocsvc.store.jobs). A task claims its job,
 heartbeats while it runs, and writes the transcript once. A worker that is killed loses nothing: the sweep (at
-every worker start and every minute) puts its job back.
+every worker start and every minute) puts its job back. Huey's own retries are not used: they live in the queue,
+which is what loses a killed worker's job; ours are in the jobs table (attempts, backoff, heartbeat) and survive.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import traceback
 from functools import lru_cache
 from pathlib import Path
 
-from vocsvc.jobs import JobStore, make_engine, new_claim
+from vocsvc.clock import backoff_delay
+from vocsvc.store.db import engine_for
+from vocsvc.store.jobs import JobStore, new_claim
 from vocsvc.settings import Settings, get_settings
 
 log = logging.getLogger("vocsvc")
@@ -34,7 +37,7 @@ def build_huey(settings: Settings):
 
 @lru_cache(maxsize=4)
 def _store(url: str, stale: float) -> JobStore:
-    return JobStore(make_engine(url), stale_after=stale)
+    return JobStore(engine_for(url), stale_after=stale)  # the service's engine: one pool per database
 
 
 def store_for(settings: Settings) -> JobStore:
@@ -84,20 +87,16 @@ class Queue:
 
     # ------------------------------------------------------------------ mentions
     def _tag(self, ids: list[str] | None = None) -> int:
-        from vocsvc.store.mentions import tag_mentions
-        from vocsvc.store.themes import current_model
+        from vocsvc.service.mentions import tag
 
-        eng = self.store.engine
-        return tag_mentions(eng, self.analyzer, self.settings, self.clock.now(), ids, current_model(eng))
+        return tag(self.store.engine, self.analyzer, self.settings, self.clock.now(), ids)
 
     def _call_done(self, job_id: str, result: dict | None, error: str | None = None) -> None:
         """Fill the service's call row, if this job came from POST /v1/calls (a plain job has none)."""
-        from vocsvc.store.calls import materialize
-        from vocsvc.store.themes import current_model
+        from vocsvc.service.calls import materialize
 
         try:
-            materialize(self.store.engine, job_id, result, error, self.analyzer if result else None,
-                        current_model(self.store.engine) if result else None)
+            materialize(self.store.engine, job_id, result, error, self.analyzer if result else None)
         except Exception:  # e.g. a database without the service schema: the job result itself is safe
             log.exception("job %s: could not fill its call row (it will be filled when the call is read)", job_id)
 
@@ -159,7 +158,8 @@ class Queue:
             if self.store.fail(job_id, claim, f"permanent: {e}", retry_in=None) is not None:
                 self._call_done(job_id, None, f"permanent: {e}")
         except Exception as e:  # transient until attempts run out
-            backoff = s.job_retry_backoff[min(job.attempts - 1, len(s.job_retry_backoff) - 1)]
+            # the schedule's last step repeats until max_attempts runs out
+            backoff = backoff_delay(s.job_retry_backoff, min(job.attempts, len(s.job_retry_backoff)))
             state = self.store.fail(job_id, claim, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}",
                                     retry_in=backoff)
             if state is not None and state.value == "queued":

@@ -1,5 +1,5 @@
-"""The app's composition root: settings, database, clock, models, queue and background loops, built once in the
-lifespan handler and shared by every request through ``app.state.svc``."""
+"""The composition root: settings, database, clock, models, queue and background loops, built once (the API's
+lifespan handler, a CLI command) and handed to every service function that needs them."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,7 @@ from functools import cached_property
 from vocsvc.clock import SystemClock
 from vocsvc.settings import Settings
 
-log = logging.getLogger("vocsvc.api")
+log = logging.getLogger("vocsvc")
 
 
 class Service:
@@ -36,7 +36,7 @@ class Service:
 
     @cached_property
     def queue(self):
-        from workers.transcription import Queue
+        from vocsvc.service.queue import Queue
 
         return Queue(self.settings, clock=self.clock, analyzer=self.analyzer)
 
@@ -54,7 +54,7 @@ class Service:
             self.analyzer.warmup()
         self.models_ready = True
         if self.run_workers:
-            from workers.maintenance import Maintenance
+            from vocsvc.service.maintenance import Maintenance
 
             import signal
 
@@ -81,9 +81,29 @@ class Service:
             except Exception:  # shutting down anyway
                 log.debug("consumer stop", exc_info=True)
 
-    def tag_now(self, ids: list[str]) -> int:
-        from vocsvc.store.mentions import tag_mentions
-        from vocsvc.store.themes import current_model
+    def health(self) -> dict:
+        from vocsvc.store.migrate import current_revision, head_revision
 
-        return tag_mentions(self.engine, self.analyzer, self.settings, self.clock.now(), ids,
-                            current_model(self.engine))
+        db: dict = {"ok": False}
+        try:
+            rev = current_revision(self.engine)
+            db = {"ok": rev == head_revision(), "dialect": self.engine.dialect.name, "revision": rev}
+        except Exception as e:
+            db["error"] = type(e).__name__
+        models = {"ok": self.models_ready, "encoder": self.settings.encoder}
+        ok = db["ok"] and models["ok"]
+        return {"status": "ok" if ok else "unavailable", "database": db, "models": models,
+                "worker": {"in_process": self.run_workers}}
+
+    def queue_depths(self) -> dict[str, int]:
+        from vocsvc.store.jobs import active_count
+        from vocsvc.store.mentions import count_by_state
+        from vocsvc.store.outbox import pending_count
+
+        return {"mentions_pending": count_by_state(self.engine, "pending"),
+                "jobs_queued": active_count(self.engine), "webhooks_pending": pending_count(self.engine)}
+
+    def tag_now(self, ids: list[str]) -> int:
+        from vocsvc.service.mentions import tag
+
+        return tag(self.engine, self.analyzer, self.settings, self.clock.now(), ids)

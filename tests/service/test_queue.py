@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vocsvc.audio.wavio import write_wav
-from vocsvc.jobs import JobState
+from vocsvc.store.jobs import JobState
 from vocsvc.settings import Settings
 
 
@@ -85,7 +85,7 @@ def wait_for(pred, timeout, step=0.1):
 
 @pytest.mark.slow
 def test_twenty_kills_lose_nothing_and_double_nothing(env, tmp_path, shared_data):
-    from workers.transcription import Queue
+    from vocsvc.service.queue import Queue
 
     q = Queue(settings_from(env))
     files = variants(shared_data / "audio" / "stereo_diarization.wav", tmp_path, 12)
@@ -124,7 +124,7 @@ def test_twenty_kills_lose_nothing_and_double_nothing(env, tmp_path, shared_data
 
 @pytest.mark.slow
 def test_bad_audio_fails_at_once_and_worker_keeps_serving(env, tmp_path, shared_data):
-    from workers.transcription import Queue
+    from vocsvc.service.queue import Queue
 
     q = Queue(settings_from(env))
     bad = tmp_path / "bad.wav"

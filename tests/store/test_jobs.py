@@ -1,7 +1,8 @@
 """The job store's rules, on a real SQLite database, with an injected clock."""
 import pytest
 
-from vocsvc.jobs import JobState, JobStore, make_engine
+from vocsvc.store.db import make_engine
+from vocsvc.store.jobs import JobState, JobStore
 
 
 class Clock:

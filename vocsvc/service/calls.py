@@ -1,0 +1,223 @@
+"""Calls through the service: store an upload (content-addressed, probed before it becomes a job) -> job; fill the
+call from the finished transcript (embeddings, themes, labels, metrics); QA reads and reviews.
+
+Filling is idempotent and happens twice on purpose: the worker does it when the job finishes, and any read of a
+call whose job is done but whose row is not filled does it again, so a worker killed in between loses nothing."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import sqlalchemy as sa
+
+from vocsvc.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from vocsvc.service.themes import current_model
+from vocsvc.store import calls as store
+from vocsvc.store.db import pack_vector
+from vocsvc.store.rows import CallFill, CallRow, NewUtterance, ReviewRow, UtteranceRow
+
+log = logging.getLogger("vocsvc")
+AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm", ".mp4", ".amr", ".gsm"}
+
+
+@dataclass(slots=True)
+class Submitted:
+    call_id: str
+    job_id: str
+    state: str
+    created: bool
+
+
+@dataclass(slots=True)
+class CallDetail:
+    call: CallRow
+    utterances: list[UtteranceRow]
+    review: ReviewRow | None
+
+
+def probe(path: Path) -> None:
+    """Refuse what is not decodable audio now, with the reason, rather than as a failed job later."""
+    import av
+
+    try:
+        with av.open(str(path)) as cont:
+            if not cont.streams.audio:
+                raise InvalidInput("the file has no audio stream")
+    except InvalidInput:
+        raise
+    except Exception as e:
+        raise InvalidInput(f"not a readable audio file ({type(e).__name__})") from None
+
+
+def save_upload(stream: BinaryIO, filename: str | None, settings) -> tuple[Path, str]:
+    """Copy an upload to ``<data_dir>/audio/<sha256><suffix>`` (the same recording twice is one file)."""
+    audio_dir = Path(settings.data_dir) / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    suffix = Path(filename or "").suffix.lower()
+    suffix = suffix if suffix in AUDIO_SUFFIXES else ".audio"
+    tmp = audio_dir / f".upload-{os.getpid()}-{id(stream)}.tmp"
+    h = hashlib.sha256()
+    n = 0
+    try:
+        with open(tmp, "wb") as f:
+            while chunk := stream.read(1 << 20):
+                n += len(chunk)
+                if n > settings.max_upload_bytes:
+                    raise TooLarge(f"recording too large (limit {settings.max_upload_bytes} bytes)")
+                h.update(chunk)
+                f.write(chunk)
+        if n == 0:
+            raise InvalidInput("the uploaded file is empty")
+        probe(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    digest = h.hexdigest()
+    target = audio_dir / f"{digest}{suffix}"
+    tmp.replace(target)
+    return target, digest
+
+
+def submit(svc, *, upload: tuple[BinaryIO, str | None] | None = None, server_path: str | None = None,
+           is_admin: bool = False, agent_id: str | None = None, customer_id: str | None = None,
+           started_at: datetime | None = None, agent_channel: str = "auto", language: str = "auto") -> Submitted:
+    """A recording (an upload, or a file already on the server for admins) -> one job and one call."""
+    if (upload is None) == (server_path is None):
+        raise InvalidInput("send exactly one of `file` (multipart upload) or `path` (admins)")
+    if server_path is not None:
+        if not is_admin:
+            raise Forbidden("only admin keys may submit a server-side path")
+        src = Path(server_path)
+        if not src.is_file():
+            raise InvalidInput(f"no such file on the server: {server_path}")
+        probe(src)
+        target, digest = src.resolve(), None
+    else:
+        target, digest = save_upload(upload[0], upload[1], svc.settings)
+    now = svc.clock.now()
+    audio_dir = Path(svc.settings.data_dir) / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    redacted = str(audio_dir / f"{digest or hashlib.sha256(str(target).encode()).hexdigest()}.redacted.wav")
+    job, _ = svc.queue.submit(target, agent_channel, language, metadata={"agent_id": agent_id,
+                                                                          "customer_id": customer_id},
+                              redact_audio_to=redacted, digest=digest)
+    call_id, created = store.create(svc.engine, job.id, str(target), started_at or now, now, agent_id, customer_id)
+    return Submitted(call_id, job.id, job.state.value, created)
+
+
+def materialize(engine: sa.Engine, job_id: str, result: dict | None, error: str | None = None,
+                analyzer=None) -> bool:
+    """Fill the call of ``job_id`` from its transcript (or mark it failed). True if this call filled it."""
+    call = store.by_job(engine, job_id)
+    if call is None or call.state != "processing":
+        return False
+    if result is None:
+        return store.mark_failed(engine, call.id, error)
+    utts = result.get("utterances", [])
+    texts = [u.get("text_redacted") or "" for u in utts]
+    X = analyzer.encoder([t or " " for t in texts]) if analyzer is not None and texts else None  # already redacted
+    model = current_model(engine)
+    theme_ids = model.assign_ids(X) if X is not None and model.themes else [None] * len(utts)
+    m, r = result.get("metrics", {}), result.get("rollups", {})
+    cust = [u for u in utts if u.get("role") in ("customer", "unknown") and u.get("tags")]
+    scores = [u["tags"]["sentiment"]["score"] for u in cust if u["tags"].get("sentiment")]
+    labels: set[tuple[str, str]] = set()
+    for u in cust:
+        t = u["tags"]
+        labels |= {("intent", i["label"]) for i in t.get("intents", [])}  # every calibrated intent, multi-label
+        if t.get("emotion"):
+            labels.add(("emotion", t["emotion"]))
+    for u in utts:
+        labels |= {("category", cat) for cat in (u.get("tags") or {}).get("categories", [])}
+    duration = float(result.get("duration") or 0.0)
+    return store.fill(engine, call, CallFill(
+        duration=duration, language=result.get("language"), channels=result.get("channels"),
+        silence_share=round(m.get("silence_total", 0.0) / duration, 4) if duration else None,
+        overtalk_seconds=m.get("overtalk_seconds"),
+        customer_sentiment=round(float(np.mean(scores)), 3) if scores else None, has_pii=bool(r.get("pii_found")),
+        metrics=m, rollups=r, redacted_audio_path=result.get("redacted_audio"),
+        utterances=[NewUtterance(
+            role=u.get("role", "unknown"), start=u.get("start", 0.0), end=u.get("end", 0.0),
+            text_redacted=u.get("text_redacted") or "",
+            sentiment=((u.get("tags") or {}).get("sentiment") or {}).get("label"), tags=u.get("tags"),
+            embedding=pack_vector(X[k]) if X is not None else None, theme_id=theme_ids[k])
+            for k, u in enumerate(utts)],
+        labels=labels))
+
+
+def call_of_job(engine: sa.Engine, job_id: str) -> str | None:
+    return store.id_of_job(engine, job_id)
+
+
+def catch_up(engine: sa.Engine, analyzer) -> None:
+    """Fill calls whose job finished but whose rows were not written (a worker killed in between)."""
+    for job_id, state, result, error in store.finished_unfilled(engine):
+        res = json.loads(result) if state == "done" and result else None
+        materialize(engine, job_id, res, error, analyzer if res else None)
+
+
+def page(svc, limit: int, offset: int, customer_sentiment: str | None = None, intent: str | None = None,
+         emotion: str | None = None, category: str | None = None, **filters) -> tuple[list[CallRow], int]:
+    catch_up(svc.engine, svc.analyzer)
+    rng = {"negative": (None, -0.1 + 1e-9), "positive": (0.1 - 1e-9, None), "neutral": (-0.1, 0.1)}
+    labels = {k: v for k, v in (("intent", intent), ("emotion", emotion), ("category", category)) if v}
+    return store.query(svc.engine, limit, offset, labels=labels,
+                       sentiment_range=rng.get(customer_sentiment) if customer_sentiment else None, **filters)
+
+
+def detail(svc, call_id: str) -> CallDetail:
+    catch_up(svc.engine, svc.analyzer)
+    found = store.get(svc.engine, call_id)
+    if found is None:
+        raise NotFound(f"no call {call_id}")
+    return CallDetail(*found)
+
+
+def redacted_audio(svc, call_id: str) -> Path:
+    detail(svc, call_id)
+    p = store.redacted_audio_path(svc.engine, call_id)
+    if not p or not Path(p).exists():
+        raise NotFound("no redacted audio for this call (not transcribed yet, or it failed)")
+    return Path(p)
+
+
+def review(svc, call_id: str, reviewer: str, score: float | None, checklist: dict, comment: str | None,
+           corrections: list[dict]) -> ReviewRow:
+    d = detail(svc, call_id)
+    if d.call.state != "ready":
+        raise Conflict(f"the call is {d.call.state}; review it once it is ready")
+    n = len(d.utterances)
+    for corr in corrections:
+        if corr["utterance_index"] >= n:
+            raise InvalidInput(f"corrections: utterance_index {corr['utterance_index']} out of range "
+                               f"(the call has {n})")
+    store.save_review(svc.engine, call_id, reviewer, score, checklist, comment, corrections, svc.clock.now())
+    return detail(svc, call_id).review
+
+
+def feedback_rows(engine: sa.Engine) -> Iterator[dict]:
+    """One row per corrected tag: what the model said, what QA says, and the text, for retraining heads."""
+    from vocsvc.clock import iso_z
+
+    for call_id, rv, utts in store.reviews_with_utterances(engine):
+        for corr in rv.corrections:
+            u = utts.get(corr["utterance_index"])
+            tags = (u.tags if u is not None else None) or {}
+            field = corr["field"]
+            model = tags.get(field)
+            if field == "sentiment" and isinstance(model, dict):
+                model = model.get("label")
+            if field == "intents" and isinstance(model, list):
+                model = [x["label"] for x in model]
+            yield {"call_id": call_id, "utterance_index": corr["utterance_index"],
+                   "text_redacted": u.text_redacted if u is not None else None, "role": u.role if u else None,
+                   "field": field, "model_value": model, "corrected_value": corr["value"],
+                   "reviewer": rv.reviewer, "reviewed_at": iso_z(rv.updated_at)}
