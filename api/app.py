@@ -70,19 +70,29 @@ def _instrument(app: FastAPI) -> None:
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
     depth = Gauge("vocsvc_queue_depth", "Work waiting", ["kind"], registry=reg)
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next):
-        t0 = time.perf_counter()
-        status = 500
-        try:
-            resp = await call_next(request)
-            status = resp.status_code
-            return resp
-        finally:
-            route = request.scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            requests.labels(request.method, name, str(status)).inc()
-            latency.labels(request.method, name).observe(time.perf_counter() - t0)
+    class Measure:  # pure ASGI (Starlette's BaseHTTPMiddleware costs a task and a stream per request)
+        def __init__(self, app):
+            self.app = app
+
+        async def __call__(self, scope, receive, send):
+            if scope["type"] != "http":
+                return await self.app(scope, receive, send)
+            t0 = time.perf_counter()
+            status = [500]
+
+            async def send_(msg):
+                if msg["type"] == "http.response.start":
+                    status[0] = msg["status"]
+                await send(msg)
+
+            try:
+                await self.app(scope, receive, send_)
+            finally:
+                name = getattr(scope.get("route"), "path", "unmatched")
+                requests.labels(scope["method"], name, str(status[0])).inc()
+                latency.labels(scope["method"], name).observe(time.perf_counter() - t0)
+
+    app.add_middleware(Measure)
 
     @app.get("/metrics/prometheus", tags=["ops"], summary="Prometheus metrics (admin key)", response_class=Response,
              responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
