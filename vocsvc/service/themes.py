@@ -101,7 +101,7 @@ def stats(engine: sa.Engine, start: datetime, end: datetime, channel: str | None
           product: str | None = None, interval: str = "day", exact: bool = False) -> ThemeStats:
     prev_start = start - (end - start)
     cur = store.day_counts(engine, start, end, channel, lang, product, exact)
-    prev = store.day_counts(engine, prev_start, start, channel, lang, product, exact)
+    prev = store.day_counts(engine, prev_start, start, channel, lang, product, exact, per_day=False)
     total = sum(r.n for r in cur)
     prev_total = sum(r.n for r in prev)
     prev_vol: Counter = Counter()

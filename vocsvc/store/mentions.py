@@ -166,8 +166,10 @@ def query(engine: sa.Engine, f: MentionFilter, limit: int, after: tuple[datetime
         q = q.where(m.created_at < f.end)
     for kind, val in (("intent", f.intent), ("category", f.category)):
         if val is not None:  # any calibrated intent, not only the top one
-            q = q.where(m.id.in_(sa.select(mention_labels.c.mention_id).where(mention_labels.c.kind == kind,
-                                                                            mention_labels.c.label == val)))
+            # EXISTS, not IN: walking the newest mentions and probing the label's primary key stops at a page,
+            # where an IN list first materialises every mention with that label (tens of thousands)
+            ml = mention_labels.c
+            q = q.where(sa.exists().where(ml.mention_id == m.id, ml.kind == kind, ml.label == val))
     if f.q:
         q = q.where(text_match(engine.dialect.name, f.q))
     if f.has_alert is not None or f.alert_status is not None:

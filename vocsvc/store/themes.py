@@ -101,17 +101,25 @@ def recount(engine: sa.Engine) -> None:
 
 
 def day_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None,
-               lang: str | None = None, product: str | None = None, exact: bool = False) -> list[ThemeCounts]:
-    """Documents per (theme, day) in [start, end): rollups for whole days, rows for partial days at the edges
-    (``exact``: rows only, the full recomputation the rollups are tested against)."""
+               lang: str | None = None, product: str | None = None, exact: bool = False,
+               per_day: bool = True) -> list[ThemeCounts]:
+    """Documents per (theme, day) in [start, end) (``per_day=False``: per theme, day ''): rollups for whole days,
+    rows for partial days at the edges (``exact``: rows only, the full recount the rollups are tested against).
+    Counts of one key may come in several parts (rollup and edges): callers add them up."""
     days, edges = split_days(start, end, exact)
     out: list[ThemeCounts] = []
     with engine.connect() as c:
         if days:
             filtered = channel is not None or lang is not None or product is not None
             t = theme_rollup.c if filtered else theme_day_rollup.c
-            q = sa.select(t.theme_id, t.day, sa.func.sum(t.n), sa.func.sum(t.pos), sa.func.sum(t.neg)).where(
-                t.day >= days[0], t.day < days[1]).group_by(t.theme_id, t.day)
+            day = t.day if per_day else sa.literal("")
+            if not filtered and per_day:  # one row per (day, theme) already: no grouping, no sort
+                q = sa.select(t.theme_id, t.day, t.n, t.pos, t.neg)
+            else:
+                keys = [t.theme_id, t.day] if per_day else [t.theme_id]
+                q = sa.select(t.theme_id, day, sa.func.sum(t.n), sa.func.sum(t.pos), sa.func.sum(t.neg)) \
+                    .group_by(*keys)
+            q = q.where(t.day >= days[0], t.day < days[1])
             if filtered:
                 for col, val in ((t.channel, channel), (t.lang, lang), (t.product, product)):
                     if val is not None:
@@ -120,10 +128,12 @@ def day_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str |
         for lo, hi in edges:
             d = documents_select(c.dialect.name)
             one = sa.literal(1)
-            q = sa.select(d.c.theme_id, d.c.day, sa.func.count(),
+            day = d.c.day if per_day else sa.literal("")
+            q = sa.select(d.c.theme_id, day, sa.func.count(),
                           sa.func.sum(sa.case((d.c.sentiment == "positive", one), else_=0)),
                           sa.func.sum(sa.case((d.c.sentiment == "negative", one), else_=0))).where(
-                d.c.created_at >= lo, d.c.created_at < hi).group_by(d.c.theme_id, d.c.day)
+                d.c.created_at >= lo, d.c.created_at < hi).group_by(*([d.c.theme_id, d.c.day] if per_day
+                                                                      else [d.c.theme_id]))
             for col, val in ((d.c.channel, channel), (d.c.lang, lang), (d.c.product, product)):
                 if val is not None:
                     q = q.where(col == val)
