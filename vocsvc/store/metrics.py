@@ -38,31 +38,26 @@ def counts(engine: sa.Engine, start: datetime | None, end: datetime | None, grou
         c = acc.setdefault(key, MetricCounts(key))
         c.add(MetricCounts(key, *[int(v or 0) for v in vals]))
 
+    def run(c, table, keycol, counters, where) -> None:
+        """One grouped sum over the rollup or the rows; the same filters either way."""
+        q = sa.select(keycol, *counters).where(*where)
+        if channel:
+            q = q.where(table.channel == channel)
+        if product:
+            q = q.where(table.product == product)
+        for row in c.execute(q.group_by(keycol) if key_name else q):
+            if row[1]:
+                add(row[0], row[1:])
+
+    r, m = metric_rollup.c, mentions.c
     with engine.connect() as c:
         if days:
-            r = metric_rollup.c
-            cols = [sa.func.sum(r[x]) for x in METRIC_COUNTERS]
-            keycol = r[key_name] if key_name else sa.literal(None)
-            q = sa.select(keycol, *cols).where(r.day >= days[0], r.day < days[1])
-            if channel:
-                q = q.where(r.channel == channel)
-            if product:
-                q = q.where(r.product == product)
-            for row in c.execute(q.group_by(keycol) if key_name else q):
-                if row[1]:
-                    add(row[0], row[1:])
-        m = mentions.c
+            run(c, r, r[key_name] if key_name else sa.literal(None), [sa.func.sum(r[x]) for x in METRIC_COUNTERS],
+                [r.day >= days[0], r.day < days[1]])
+        raw_key = (day_expr(m.created_at, c.dialect.name) if key_name == "day" else m[key_name]) if key_name \
+            else sa.literal(None)
         for lo, hi in edges:
-            keycol = (day_expr(m.created_at, c.dialect.name) if key_name == "day" else m[key_name]) if key_name \
-                else sa.literal(None)
-            q = sa.select(keycol, *_raw_counters()).where(m.created_at >= lo, m.created_at < hi)
-            if channel:
-                q = q.where(m.channel == channel)
-            if product:
-                q = q.where(m.product == product)
-            for row in c.execute(q.group_by(keycol) if key_name else q):
-                if row[1]:
-                    add(row[0], row[1:])
+            run(c, m, raw_key, _raw_counters(), [m.created_at >= lo, m.created_at < hi])
     if not key_name and None not in acc:
         acc[None] = MetricCounts(None)
     return list(acc.values())
