@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from api import problems
+from api import problems, security
 from api.deps import require, svc
 from api.public import HealthPublic
 from vocsvc.service.core import Service
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, clock=None, analyzer=None, run_
 
     app = FastAPI(title="vocsvc", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
+    security.install(app)
     app.add_middleware(problems.RejectNul)
     app.add_middleware(problems.BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
     _instrument(app)

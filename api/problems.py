@@ -50,7 +50,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
-        return problem(exc.status, exc.detail)
+        retry = getattr(exc, "retry_after", None)
+        return problem(exc.status, exc.detail, headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -41,3 +41,27 @@ class Conflict(ServiceError):
 
 class Forbidden(ServiceError):
     status = 403
+
+
+class RetryLater(ServiceError):
+    """Refused for now, not for good: the API adds ``Retry-After: <retry_after>`` seconds."""
+
+    def __init__(self, detail: str, retry_after: int = 5):
+        super().__init__(detail)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Unavailable(RetryLater):
+    """A dependency (the database, the queue) is down; nothing was written."""
+
+    status = 503
+
+
+class RateLimited(RetryLater):
+    status = 429
+
+
+class StorageFull(ServiceError):
+    """The disk holding recordings is full; nothing partial was kept."""
+
+    status = 507

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     whisper_vad: bool = Field(True, description="Silero VAD before decoding (keeps silence away from Whisper).")
     transcribe_language: str = Field("auto", description="'auto' (restricted to `languages`) or a language code.")
     diarize: bool = Field(True, description="Two-speaker diarization of mono calls (resemblyzer).")
-    max_audio_seconds: float = Field(4 * 3600, gt=0, description="Longer recordings fail at once.")
+    max_audio_seconds: float = Field(
+        90 * 60, gt=0, description="Longer recordings are refused at upload, from the container's header, before "
+        "any decoding (a 2-hour file is an audio bomb for a contact centre; raise it for long meetings).")
 
     # --- storage and jobs
     database_url: str = Field("sqlite:///vocsvc.db", description="SQLAlchemy URL; PostgreSQL via postgresql+psycopg://")
@@ -116,6 +118,24 @@ class Settings(BaseSettings):
     rollups: bool = Field(True, description="Answer /metrics and /themes from the daily rollups (false: recount the "
                           "rows at every request; only for comparing, the rollups are exact).")
     themes_fit_max: int = Field(100_000, ge=100, description="Documents a discovery is fitted on (a spread sample).")
+
+    # --- privacy, keys and limits
+    recordings_dir: Path | None = Field(
+        None, description="Admins may submit a server-side recording path only inside this folder (no `..`, no "
+        "symlink out); unset = server-side paths are refused.")
+    retention_days_audio: float | None = Field(
+        None, gt=0, description="Delete recordings and redacted audio older than this (unset = keep).")
+    retention_days_transcripts: float | None = Field(
+        None, gt=0, description="Delete calls with their utterances, reviews and labels older than this.")
+    retention_days_mentions: float | None = Field(
+        None, gt=0, description="Delete mentions (tags, embeddings, alert links) older than this.")
+    rate_limit_per_minute: int = Field(
+        6000, ge=0, description="Requests per minute per API key (a key's own limit wins; 0 = no limit); over it: "
+        "429 with Retry-After.")
+    uploads_per_day: int = Field(
+        0, ge=0, description="Recordings per key per UTC day (a key's own limit wins; 0 = no limit).")
+    key_rotate_grace_hours: float = Field(24.0, ge=0, description="A rotated key keeps working this long.")
+    audit_reads: bool = Field(True, description="Record who read which call, audio and export in the audit log.")
 
     # --- stage behaviour
     languages: list[str] = Field(default_factory=lambda: ["ru", "en"], description="Languages to detect.")
