@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request, Response
 
 from api import problems, security
+from api.audit import AuditLog
 from api.deps import require, svc
 from api.public import HealthPublic
 from vocsvc.service.core import Service
+from vocsvc.service.keys import RateLimiter
 from vocsvc.settings import Settings, get_settings
 
 DESCRIPTION = """Offline voice-of-customer analytics (Russian and English): mentions from every channel and call
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, clock=None, analyzer=None, run_
         service = Service(settings, clock=clock, analyzer=analyzer, run_workers=run_workers)
         service.start(warmup=warmup)
         app.state.svc = service
+        app.state.limiter = RateLimiter()
         try:
             yield
         finally:
@@ -40,15 +43,17 @@ def create_app(settings: Settings | None = None, clock=None, analyzer=None, run_
     app = FastAPI(title="vocsvc", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
     security.install(app)
+    app.add_middleware(AuditLog)
     app.add_middleware(problems.RejectNul)
     app.add_middleware(problems.BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
     _instrument(app)
 
-    from api.routes import calls, insights, mentions
+    from api.routes import admin, calls, insights, mentions
 
     app.include_router(mentions.router)
     app.include_router(calls.router)
     app.include_router(insights.router)
+    app.include_router(admin.router)
 
     @app.get("/health", tags=["ops"], response_model=HealthPublic, summary="Model and database readiness (no auth)",
              responses={503: {"model": HealthPublic, "description": "not ready"}})

@@ -328,3 +328,42 @@ class HealthPublic(Public):
     database: dict[str, Any]
     models: dict[str, Any]
     worker: dict[str, Any]
+
+
+# ---------------------------------------------------------------------- keys, audit, deletion
+class KeyPublic(Public):
+    id: str
+    name: str
+    role: str
+    created_at: UtcTime | None = None
+    revoked: bool = False
+    expires_at: UtcTime | None = None
+    last_used_at: UtcTime | None = None
+    rotated_to: str | None = None
+    rate_limit_per_minute: int | None = None
+    uploads_per_day: int | None = None
+    max_upload_bytes: int | None = None
+
+
+class KeyCreated(KeyPublic):
+    key: str  # shown once
+    old_key_valid_until: UtcTime | None = None  # rotation: when the replaced key stops working
+
+
+class AuditEntryPublic(Public):
+    id: int
+    at: UtcTime
+    key_id: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    status: int | None
+    detail: dict[str, Any]
+
+
+class DeletionReceipt(Public):
+    id: str
+    subject: str
+    at: UtcTime
+    rows: dict[str, int]
+    files: int

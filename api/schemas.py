@@ -37,3 +37,16 @@ class ReviewIn(Strict):
     checklist: dict[str, bool] = Field(default_factory=dict)
     comment: str | None = Field(None, max_length=5000)
     corrections: list[Correction] = Field(default_factory=list, max_length=2000)
+
+
+class KeyIn(Strict):
+    role: str = Field(description="admin | qa | marketing | ingest")
+    name: str = Field("", max_length=200)
+    expires_in_days: float | None = Field(None, gt=0, le=3660)
+    rate_limit_per_minute: int | None = Field(None, ge=0, description="0 = no limit; unset = the service default")
+    uploads_per_day: int | None = Field(None, ge=0)
+    max_upload_bytes: int | None = Field(None, ge=1)
+
+
+class RotateIn(Strict):
+    grace_hours: float | None = Field(None, ge=0, le=24 * 90, description="unset: VOCSVC_KEY_ROTATE_GRACE_HOURS")

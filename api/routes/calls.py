@@ -17,6 +17,7 @@ from api.routes.common import csv_lines
 from api.schemas import ReviewIn
 from vocsvc.clock import to_utc_naive
 from vocsvc.service import calls as service
+from vocsvc.service import keys as keys_service
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 
@@ -32,6 +33,7 @@ def post_call(
     language: Literal["auto", "ru", "en"] = Form("auto"),
     s=Depends(svc), key=Depends(require("ingest")),
 ):
+    keys_service.check_upload(s, key, file.size if file is not None else None)  # this key's own limits
     sub = service.submit(s, upload=(file.file, file.filename) if file is not None else None, server_path=path,
                          is_admin=key.role == "admin", agent_id=agent_id, customer_id=customer_id,
                          started_at=to_utc_naive(started_at) if started_at else None, agent_channel=agent_channel,

@@ -1,8 +1,9 @@
 """The service's housekeeping loop (runs inside ``vocsvc serve``): nothing waits for a request to happen.
 
 Every ``period`` seconds: re-enqueue mentions left pending (a lost queue message, a killed worker), escalate
-alerts near or past their due time, deliver due webhooks, and re-discover themes when they are older than
-``themes_every_hours``. Each step is isolated: one failing never stops the others.
+alerts near or past their due time, deliver due webhooks, re-discover themes when they are older than
+``themes_every_hours``, and once a day apply the retention settings. Each step is isolated: one failing never stops
+the others.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Maintenance:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._themes_lock = threading.Lock()
+        self._purged_at = None
 
     def tick(self) -> dict:
         from vocsvc.service.alerts import escalate_due
@@ -31,6 +33,7 @@ class Maintenance:
             "escalated": lambda: len(escalate_due(self.engine, self.settings, now)),
             "webhooks": lambda: deliver_due(self.engine, self.settings, now),
             "themes": lambda: self._themes_if_due(now),
+            "retention": lambda: self._purge_if_due(now),
         }
         for name, fn in steps.items():
             try:
@@ -46,6 +49,18 @@ class Maintenance:
         for s in range(0, len(ids), 256):
             self.queue.tag_task(ids[s : s + 256])
         return len(ids)
+
+    def _purge_if_due(self, now):
+        from vocsvc.service.privacy import purge
+
+        s = self.settings
+        if not (s.retention_days_audio or s.retention_days_transcripts or s.retention_days_mentions):
+            return None
+        if self._purged_at is not None and now - self._purged_at < timedelta(days=1):
+            return None
+        self._purged_at = now
+        # this object has the engine, settings and clock purge needs; the API's semantic index has a 30-s TTL
+        return purge(self, now)
 
     def _themes_if_due(self, now):
         from vocsvc.store.mentions import count_by_state

@@ -46,6 +46,12 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("revoked_at", sa.DateTime),
+    sa.Column("expires_at", sa.DateTime),  # NULL: never; a rotated key gets now + the grace period
+    sa.Column("last_used_at", sa.DateTime),  # written at most once a minute per key and process
+    sa.Column("rotated_to", sa.String(16)),  # the key that replaced this one
+    sa.Column("rate_limit_per_minute", sa.Integer),  # NULL: the settings' default
+    sa.Column("uploads_per_day", sa.Integer),
+    sa.Column("max_upload_bytes", sa.BigInteger),
 )
 
 mentions = sa.Table(
@@ -114,6 +120,7 @@ calls = sa.Table(
     sa.Column("customer_sentiment", sa.Float),
     sa.Column("has_pii", sa.Boolean),
     sa.Column("reviewed", sa.Boolean, nullable=False, default=False),
+    sa.Column("audio_deleted_at", sa.DateTime),  # the retention purge removed the recording files
     sa.Column("metrics", sa.Text),
     sa.Column("rollups", sa.Text),
     sa.Index("ix_calls_started_at", "started_at"),
@@ -254,6 +261,21 @@ theme_day_rollup = sa.Table(  # the same without filters: what an unfiltered /th
     *[sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in ("n", "pos", "neg")],
 )
 
-__all__ = ["metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "themes",
+audit_log = sa.Table(  # who did what to which object; ids and counts only, never a customer's words or handle
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("key_id", sa.String(16)),  # NULL: the service itself (retention purge)
+    sa.Column("action", sa.String(40), nullable=False),  # e.g. call.read, call.audio, mentions.export
+    sa.Column("object_type", sa.String(24)),
+    sa.Column("object_id", sa.String(64)),
+    sa.Column("status", sa.SmallInteger),
+    sa.Column("detail", sa.Text),  # JSON: filter names, counts, receipt
+    sa.Index("ix_audit_at", "at"),
+    sa.Index("ix_audit_key_action_at", "key_id", "action", "at"),
+    sa.Index("ix_audit_object", "object_type", "object_id"),
+)
+
+__all__ = ["audit_log", "metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "themes",
            "alerts", "alert_mentions", "alert_events", "webhook_deliveries", "metric_rollup", "theme_rollup", "mention_labels",
            "theme_day_rollup"]
