@@ -24,7 +24,8 @@ def list_keys(s=Depends(svc), key=Depends(require())):
 def create_key(body: KeyIn, s=Depends(svc), key=Depends(require())):
     new, plain = keys.create(s, key, body.role, body.name, body.expires_in_days, body.rate_limit_per_minute,
                              body.uploads_per_day, body.max_upload_bytes)
-    return KeyCreated.model_validate(new).model_copy(update={"key": plain, "created_at": s.clock.now()})
+    return KeyCreated(**KeyPublic.model_validate(new).model_dump(), key=plain).model_copy(
+        update={"created_at": s.clock.now()})
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="Revoke a key now")
@@ -36,8 +37,8 @@ def revoke_key(key_id: str, s=Depends(svc), key=Depends(require())):
              summary="A new key replacing this one; the old one works for a grace period")
 def rotate_key(key_id: str, body: RotateIn | None = Body(None), s=Depends(svc), key=Depends(require())):
     new, plain, until = keys.rotate(s, key, key_id, body.grace_hours if body else None)
-    return KeyCreated.model_validate(new).model_copy(update={"key": plain, "created_at": s.clock.now(),
-                                                             "old_key_valid_until": until})
+    return KeyCreated(**KeyPublic.model_validate(new).model_dump(), key=plain, old_key_valid_until=until).model_copy(
+        update={"created_at": s.clock.now()})
 
 
 @router.get("/audit", response_model=Page[AuditEntryPublic], summary="The audit log, newest first")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from apihelp import T0, mention
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audio"))
-from synth import Turn, build_call, have_tools  # noqa: E402
+from synth import Turn, build_call, have_tools
 
 NEG = "This is the worst service ever, I am furious, nobody answers and my money is gone. Zyxwvut."
 TURNS = [Turn("agent", "Thank you for calling ShopCo, this is Emma."),
@@ -151,3 +151,48 @@ def test_retention_purge_keeps_rollups_exact(make_api, clock):
     assert purge(api.svc, clock.now())["mentions"] == 0  # idempotent
     assert any(a["action"] == "retention.purge" and a["key_id"] is None
                for a in api.get("/v1/audit").json()["items"])
+
+
+def test_retention_of_audio_and_transcripts(make_api, clock, tmp_path):
+    """Audio older than 10 days loses its files (the transcript stays); transcripts older than 30 days go whole.
+    The maintenance loop runs the purge once a day."""
+    import wave
+
+    from vocsvc.service.calls import materialize
+    from vocsvc.service.maintenance import Maintenance
+
+    api = make_api(retention_days_audio=10, retention_days_transcripts=30)
+    made = {}
+    for name, age in (("recent", 1), ("oldish", 15), ("ancient", 45)):
+        path = tmp_path / f"{name}.wav"
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+            w.writeframes(bytes(8000 * (2 + len(made))))  # different lengths: different recordings
+        with open(path, "rb") as f:
+            r = api.post("/v1/calls", "ingest", files={"file": (path.name, f, "audio/wav")},
+                         data={"started_at": (clock.now() - timedelta(days=age)).isoformat() + "Z"})
+        assert r.status_code == 202, r.text
+        redacted = Path(api.svc.settings.data_dir) / "audio" / f"{name}.redacted.wav"
+        redacted.write_bytes(path.read_bytes())
+        # the transcript as the worker would hand it over (Whisper itself is tested elsewhere)
+        assert materialize(api.svc.engine, r.json()["job_id"], {
+            "utterances": [{"role": "customer", "start": 0.0, "end": 1.0, "text_redacted": f"{name} call words",
+                            "tags": {"sentiment": {"label": "negative", "score": -0.5}, "intents": [],
+                                     "categories": []}}],
+            "duration": 2.0, "language": "en", "channels": 1, "metrics": {}, "rollups": {},
+            "redacted_audio": str(redacted)})
+        made[name] = (r.json()["call_id"], redacted, Path(_rows(api.svc.engine, "calls", f"id = '{r.json()['call_id']}'")[0]["audio_path"]))
+    m = Maintenance(api.svc.settings, api.svc.engine, clock, api.svc.queue)
+    assert m.tick()["retention"] == {"mentions": 0, "calls": 1, "audio_calls": 1, "files": 4}
+    assert m.tick()["retention"] is None  # once a day
+    cid, red, orig = made["recent"]
+    assert red.exists() and orig.exists() and api.get(f"/v1/calls/{cid}/audio", "qa").status_code == 200
+    cid, red, orig = made["oldish"]
+    assert not red.exists() and not orig.exists()
+    assert api.get(f"/v1/calls/{cid}", "qa").json()["utterances"]  # the transcript stays
+    assert api.get(f"/v1/calls/{cid}/audio", "qa").status_code == 404
+    cid, red, orig = made["ancient"]
+    assert api.get(f"/v1/calls/{cid}", "qa").status_code == 404 and not red.exists() and not orig.exists()
+    assert_rollups_exact(api.svc.engine)
+    clock.advance(days=1, hours=1)
+    assert m.tick()["retention"] == {"mentions": 0, "calls": 0, "audio_calls": 0, "files": 0}
