@@ -25,3 +25,25 @@ def test_segments_cut_inside_a_number_are_joined():
     out = _join_split_numbers(utts)
     assert [u.text for u in out] == ["card number 4539 1488 0343 6467.", "12 items"]
     assert out[0].end == 3.5 and "[CARD]" in redact(out[0].text).text
+
+
+def test_repeat_filter_never_crosses_speakers():
+    """Issue 12.4: the customer's "До свидания." right after the agent's was dropped as a Whisper loop."""
+    from vocsvc.audio.transcribe import REPEAT, drop_repeats
+    from vocsvc.audio.types import Utterance
+
+    def u(speaker, start, text, repeat=False, channel=0):
+        return Utterance("unknown", channel, start, start + 1.0, text, flags=[REPEAT] if repeat else [],
+                         speaker=speaker)
+
+    mono = [u(0, 0.0, "Спасибо за обращение. До свидания."), u(1, 1.2, "Спасибо за обращение. До свидания.", True)]
+    kept, dropped = drop_repeats(mono)
+    assert [x.speaker for x in kept] == [0, 1] and dropped == 0 and not kept[1].flags
+    loop = [u(0, 0.0, "Thank you for calling us today"), u(0, 1.5, "Thank you for calling us today", True)]
+    kept, dropped = drop_repeats(loop)
+    assert len(kept) == 1 and dropped == 1
+    # stereo: a repeat is judged against its own channel, whatever the other channel said in between
+    stereo = [u(0, 0.0, "Is there anything else?", channel=0), u(1, 0.5, "No, that's all, thank you", channel=1),
+              u(0, 1.0, "Is there anything else?", True, channel=0)]
+    kept, dropped = drop_repeats(stereo)
+    assert dropped == 1 and [x.channel for x in kept] == [0, 1]

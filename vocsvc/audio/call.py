@@ -8,7 +8,7 @@ from typing import Any
 
 from vocsvc.audio.metrics import call_metrics
 from vocsvc.audio.roles import assign_roles, choose_agent
-from vocsvc.audio.transcribe import SR, WhisperRunner, get_runner, load_audio
+from vocsvc.audio.transcribe import SR, WhisperRunner, drop_repeats, get_runner, load_audio
 from vocsvc.audio.types import Transcript, Utterance
 from vocsvc.settings import Settings, get_settings
 from vocsvc.types import Tags
@@ -86,6 +86,8 @@ def transcribe_call(
         speakers = {k: [u for u in utterances if u.speaker == k] for k in {u.speaker for u in utterances}}
         agent = choose_agent(speakers) if len(speakers) == 2 else None
     assign_roles(utterances, agent, key=lambda u: u.speaker)
+    utterances, repeats = drop_repeats(utterances)
+    dropped += repeats
 
     if utterances:
         analysis = analyzer.analyze([u.text for u in utterances])

@@ -197,11 +197,16 @@ class WhisperRunner:
             if s.no_speech_prob > 0.6 and s.avg_logprob < -0.8:
                 dropped += 1
                 continue
-            if _repetitive(text) or (text == prev and len(text) > 10):
+            if _repetitive(text):
                 dropped += 1
                 continue
+            # A segment saying exactly what the one before it said is Whisper looping, unless another voice said it
+            # back ("До свидания." / "До свидания."): only the speakers, known later, tell; drop_repeats decides.
+            repeat = text == prev and len(text) > 10
             prev = text
             flags = ["low_confidence"] if s.avg_logprob < -1.0 else []
+            if repeat:
+                flags.append(REPEAT)
             words = [Word(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
             if not words:
                 out.append(Utterance("unknown", channel, float(s.start), float(s.end), text, flags=flags,
@@ -217,6 +222,25 @@ class WhisperRunner:
 
 
 MAX_PAUSE = 0.8  # seconds of silence inside a segment that start a new utterance
+REPEAT = "repeat"  # flag: the segment's text equals the previous segment's on the same channel
+
+
+def drop_repeats(utts: list[Utterance]) -> tuple[list[Utterance], int]:
+    """Drop what repeats the previous segment of its channel only when the same speaker said both (a loop);
+    a repeat by the other voice of a mono channel is a real turn. Needs ``speaker`` set; ``utts`` in time order."""
+    out: list[Utterance] = []
+    last: dict[int, Utterance] = {}  # channel -> its previous utterance
+    dropped = 0
+    for u in utts:
+        prev = last.get(u.channel)
+        last[u.channel] = u
+        if REPEAT in u.flags:
+            u.flags.remove(REPEAT)
+            if prev is not None and prev.speaker == u.speaker:
+                dropped += 1
+                continue
+        out.append(u)
+    return out, dropped
 
 
 def _join_split_numbers(utts: list[Utterance], max_gap: float = 3.0) -> list[Utterance]:
