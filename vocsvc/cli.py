@@ -219,6 +219,35 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_db_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vocsvc.service.backup import backup
+    from vocsvc.settings import get_settings
+
+    settings = get_settings()
+    s = backup(settings.database_url, Path(args.path), force=args.force,
+               audio_dir=Path(settings.data_dir) / "audio" if args.with_audio else None)
+    print(json.dumps(s.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def _cmd_db_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vocsvc.service.backup import restore
+    from vocsvc.settings import get_settings
+
+    settings = get_settings()
+    s = restore(args.database_url or settings.database_url, Path(args.path), force=args.force,
+                audio_dir=Path(settings.data_dir) / "audio" if args.with_audio else None)
+    print(json.dumps(s.to_dict(), ensure_ascii=False))
+    if s.revision != s.head:  # restored as it was; the service refuses to start until it is migrated
+        print(f"vocsvc: the restored schema is at revision {s.revision or 'none'}, the code needs {s.head}: run "
+              "`vocsvc db upgrade` on it before `vocsvc serve`", file=sys.stderr)
+    return 0
+
+
 def _cmd_keys(args: argparse.Namespace) -> int:
     from vocsvc.settings import get_settings
     from vocsvc.store.db import engine_for
@@ -339,6 +368,29 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = d.add_subparsers(dest="db_command", required=True)
     dsub.add_parser("upgrade", help="create or migrate the schema (Alembic) to this version")
     dsub.add_parser("current", help="the schema revision")
+    db_help = ("SQLite: a copy through SQLite's online backup API, consistent while the service writes. "
+               "PostgreSQL: runs pg_dump --format=custom (the PostgreSQL client tools must be on PATH, pg_dump of "
+               "the server's major version or newer) with the URL's host, port, user and database; the URL's "
+               "password goes to pg_dump in PGPASSWORD, never on its command line.")
+    dbb = dsub.add_parser("backup", help="a consistent backup of the database (SQLite backup API / pg_dump -Fc)",
+                          description=db_help + " Prints a JSON summary: path, bytes, dialect, rows per table.")
+    dbb.add_argument("path", help="the backup file to write")
+    dbb.add_argument("--force", action="store_true", help="overwrite PATH (and PATH.audio/) if they exist")
+    dbb.add_argument("--with-audio", action="store_true",
+                     help="also copy the recordings (<data_dir>/audio) to PATH.audio/, after the database")
+    dbb.set_defaults(func=_cmd_db_backup)
+    dbr = dsub.add_parser("restore", help="load a backup into an empty database (pg_restore --no-owner on PostgreSQL)",
+                          description="Restore a `vocsvc db backup` file into an empty database of the same kind: "
+                                      "SQLite through the backup API, PostgreSQL through pg_restore --no-owner "
+                                      "--single-transaction (password in PGPASSWORD). Prints a JSON summary.")
+    dbr.add_argument("path", help="a file written by `vocsvc db backup`")
+    dbr.add_argument("--database-url", default=None, help="the target database (default: VOCSVC_DATABASE_URL)")
+    dbr.add_argument("--force", action="store_true",
+                     help="restore over a database that has tables (SQLite: replaces the whole file; PostgreSQL: "
+                          "pg_restore --clean --if-exists drops the backup's objects first)")
+    dbr.add_argument("--with-audio", action="store_true",
+                     help="also copy PATH.audio/ into <data_dir>/audio (recordings already there are kept)")
+    dbr.set_defaults(func=_cmd_db_restore)
     d.set_defaults(func=_cmd_db)
     k = sub.add_parser("keys", help="API keys")
     ksub = k.add_subparsers(dest="keys_command", required=True)
