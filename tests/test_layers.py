@@ -13,7 +13,7 @@ LAYERS = [
     ("base", ["vocsvc.types", "vocsvc.errors", "vocsvc.clock", "vocsvc.settings", "vocsvc.kpi", "vocsvc.registry",
               "vocsvc.io"]),
     ("domain", ["vocsvc.nlp", "vocsvc.audio", "vocsvc.analyzer", "vocsvc.themes", "vocsvc.alerting",
-                "vocsvc.webhooks"]),
+                "vocsvc.webhooks", "vocsvc.qa"]),
     ("store", ["vocsvc.store"]),
     ("service", ["vocsvc.service", "vocsvc.batch"]),
     ("edge", ["vocsvc.cli", "api", "workers", "vocsvc"]),  # `vocsvc` itself: the lazy public facade

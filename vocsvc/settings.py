@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     whisper_vad: bool = Field(True, description="Silero VAD before decoding (keeps silence away from Whisper).")
     transcribe_language: str = Field("auto", description="'auto' (restricted to `languages`) or a language code.")
     diarize: bool = Field(True, description="Two-speaker diarization of mono calls (resemblyzer).")
+    qa: bool = Field(True, description="Score every call against the QA scorecard (automatic QA).")
+    qa_scorecard: Path | None = Field(
+        None, description="The QA scorecard YAML; default <models_dir>/qa/scorecard.yaml (ru and en).")
     max_audio_seconds: float = Field(
         90 * 60, gt=0, description="Longer recordings are refused at upload, from the container's header, before "
         "any decoding (a 2-hour file is an audio bomb for a contact centre; raise it for long meetings).")

@@ -101,6 +101,7 @@ def transcribe_call(
                 u.flags.append(f"untagged: {tags.error}")
 
     report(0.95)
+    qa = score_qa(utterances, s, analyzer, _language(langs, by_channel)) if s.qa and utterances else None
     spoken = [lang for ch, lang in langs.items() if by_channel.get(ch)]
     languages = {("agent" if ch == agent else "customer" if agent is not None else f"channel_{ch}"): lang
                  for ch, lang in langs.items() if by_channel.get(ch) and lang}
@@ -110,7 +111,7 @@ def transcribe_call(
         languages=languages if len(set(languages.values())) > 1 else {}, utterances=utterances,
         metrics=call_metrics(utterances, duration), rollups=rollups(utterances),
         agent_channel=agent if len(chans) == 2 else None,
-        dropped_segments=dropped,
+        dropped_segments=dropped, qa=qa,
     )
     if redact_audio_to is not None:
         from vocsvc.audio.redact_audio import redact_audio
@@ -135,6 +136,22 @@ def _monotonic(progress):
                 progress(f)
 
     return report
+
+
+def _language(langs: dict[int, str | None], by_channel: dict[int, list[Utterance]]) -> str | None:
+    spoken = [lang for ch, lang in langs.items() if by_channel.get(ch) and lang]
+    return Counter(spoken).most_common(1)[0][0] if spoken else None
+
+
+def score_qa(utterances: list[Utterance], settings: Settings, analyzer, language: str | None) -> dict[str, Any]:
+    """The scorecard's answers for this call, from the tagged utterances (the encoder that tagged them embeds them
+    once more for the example sentences: a few dozen short texts)."""
+    from vocsvc.qa.score import scorer_for
+
+    scorer = scorer_for(settings, analyzer)
+    utts = [u.to_dict() for u in utterances]
+    X = analyzer.encoder([u["text_redacted"] or " " for u in utts])
+    return scorer.score(utts, language, X).to_dict()
 
 
 def _mean(xs: list[float]) -> float | None:

@@ -70,6 +70,7 @@ class Transcript:
     dropped_segments: int = 0  # segments removed as hallucination / repetition
     redacted_audio: str | None = None
     redacted_spans: list[tuple[int, float, float]] = field(default_factory=list)  # (channel, start, end)
+    qa: dict[str, Any] | None = None  # automatic QA (vocsvc.qa): items, sections, score, reason, outcome
 
     def to_dict(self, with_words: bool = False) -> dict[str, Any]:
         return {
@@ -78,5 +79,5 @@ class Transcript:
             "metrics": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self.metrics).items()},
             "rollups": self.rollups, "dropped_segments": self.dropped_segments,
             "redacted_audio": self.redacted_audio, "redacted_spans": self.redacted_spans,
-            "utterances": [u.to_dict(with_words) for u in self.utterances],
+            "utterances": [u.to_dict(with_words) for u in self.utterances], "qa": self.qa,
         }

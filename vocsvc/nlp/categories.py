@@ -21,15 +21,18 @@ class _Pattern:
 
 
 class CategoryMatcher:
-    def __init__(self, lexicon_path: Path, lemmatizer: Lemmatizer):
-        if not lexicon_path.exists():
-            raise ModelNotFoundError(
-                f"category lexicon not found at {lexicon_path}: set VOCSVC_CATEGORIES_LEXICON to a YAML file"
-            )
-        data = yaml.safe_load(lexicon_path.read_text(encoding="utf-8")) or {}
-        cats = data.get("categories")
-        if not isinstance(cats, dict):
-            raise ValueError(f"{lexicon_path}: expected a top-level 'categories:' mapping")
+    def __init__(self, lexicon_path: Path | None, lemmatizer: Lemmatizer, cats: dict | None = None):
+        """From a lexicon file, or (``cats``) a mapping ``name -> {lang: [phrases]}`` already loaded (QA
+        scorecards reuse the matcher for their phrase sets)."""
+        if cats is None:
+            if lexicon_path is None or not lexicon_path.exists():
+                raise ModelNotFoundError(
+                    f"category lexicon not found at {lexicon_path}: set VOCSVC_CATEGORIES_LEXICON to a YAML file"
+                )
+            data = yaml.safe_load(lexicon_path.read_text(encoding="utf-8")) or {}
+            cats = data.get("categories")
+            if not isinstance(cats, dict):
+                raise ValueError(f"{lexicon_path}: expected a top-level 'categories:' mapping")
         self.categories = list(cats)
         # first lemma -> patterns, per language; prefix patterns are scanned separately
         self._index: dict[str, dict[str, list[_Pattern]]] = {}
