@@ -108,3 +108,40 @@ def test_huge_post_is_rejected_not_fatal(tmp_path, env):
     p = run(["analyze", str(src)], env=env)
     rows = [json.loads(x) for x in p.stdout.decode().splitlines()]
     assert "too long" in rows[0]["error"] and rows[1]["id"] == "ok" and "error" not in rows[1]
+
+
+def test_keys_commands_create_rotate_revoke(tmp_path):
+    """`vocsvc keys`: limits and expiry at creation; rotation prints the new key once; revocation; list shows
+    expiry and the replacement, never a secret."""
+    import os
+
+    from vocsvc.store.db import make_engine
+    from vocsvc.store.keys import verify_key
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    env = os.environ | {"VOCSVC_DATABASE_URL": url}
+
+    def cli(*a):
+        return subprocess.run([sys.executable, "-m", "vocsvc.cli", *a], env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    assert cli("db", "upgrade").returncode == 0
+    made = cli("keys", "create", "--role", "qa", "--name", "lead", "--expires-days", "30", "--rate-limit", "100")
+    old = made.stdout.strip()
+    assert made.returncode == 0 and old.startswith("vk_"), made.stderr
+    kid = old.split("_")[1]
+    rot = cli("keys", "rotate", kid, "--grace-hours", "0")
+    new = rot.stdout.strip()
+    assert rot.returncode == 0 and new.startswith("vk_") and new != old and "replaced" in rot.stderr
+    eng = make_engine(url)
+    from vocsvc.clock import utcnow
+
+    assert verify_key(eng, old, utcnow()) is None  # no grace asked for
+    k = verify_key(eng, new, utcnow())
+    assert k is not None and k.role == "qa" and k.rate_limit_per_minute == 100 and k.expires_at is not None
+    listed = [json.loads(x) for x in cli("keys", "list").stdout.splitlines()]
+    assert {x["id"]: x["rotated_to"] for x in listed}[kid] == k.id and old not in str(listed)
+    again = cli("keys", "rotate", kid)
+    assert again.returncode == 2 and "no live" in again.stderr
+    assert cli("keys", "revoke", k.id).returncode == 0 and verify_key(eng, new, utcnow()) is None
+    eng.dispose()

@@ -249,26 +249,31 @@ def _cmd_db_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from vocsvc.settings import get_settings
-    from vocsvc.store.db import engine_for
     from vocsvc.clock import iso_z
-    from vocsvc.store.keys import create_key, list_keys, revoke_key
+    from vocsvc.service import keys
+    from vocsvc.service.core import Service
+    from vocsvc.settings import get_settings
     from vocsvc.store.migrate import check_migrated
 
-    eng = engine_for(get_settings().database_url)
-    check_migrated(eng)
+    svc = Service(get_settings(), run_workers=False)  # no models, no loops: keys only need the database
+    check_migrated(svc.engine)
     if args.keys_command == "create":
-        k, plain = create_key(eng, args.role, args.name or "")
+        k, plain = keys.create(svc, None, args.role, args.name or "", args.expires_days, args.rate_limit,
+                               args.uploads_per_day, args.max_upload_bytes)
         print(plain)
         print(f"created {k.role} key {k.id} ({k.name}); it is shown only this once", file=sys.stderr)
+    elif args.keys_command == "rotate":
+        k, plain, until = keys.rotate(svc, None, args.id, args.grace_hours)
+        print(plain)
+        print(f"key {args.id} is replaced by {k.id}; the old key works until {iso_z(until)}", file=sys.stderr)
     elif args.keys_command == "revoke":
-        if not revoke_key(eng, args.id):
-            print(f"vocsvc: error: no active key {args.id}", file=sys.stderr)
-            return 2
+        keys.revoke(svc, None, args.id)
     else:
-        for k in list_keys(eng):
+        for k in keys.listing(svc):
             print(json.dumps({"id": k.id, "name": k.name, "role": k.role, "created_at": iso_z(k.created_at),
-                              "revoked": k.revoked}))
+                              "revoked": k.revoked, "expires_at": iso_z(k.expires_at) if k.expires_at else None,
+                              "last_used_at": iso_z(k.last_used_at) if k.last_used_at else None,
+                              "rotated_to": k.rotated_to}))
     return 0
 
 
@@ -397,8 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
     kc = ksub.add_parser("create", help="create a key and print it once")
     kc.add_argument("--role", required=True, choices=["admin", "qa", "marketing", "ingest"])
     kc.add_argument("--name", default=None)
+    kc.add_argument("--expires-days", type=float, default=None, help="the key stops working after this many days")
+    kc.add_argument("--rate-limit", type=int, default=None, help="requests a minute (0 = none; default: the "
+                    "service's VOCSVC_RATE_LIMIT_PER_MINUTE)")
+    kc.add_argument("--uploads-per-day", type=int, default=None)
+    kc.add_argument("--max-upload-bytes", type=int, default=None)
     kr = ksub.add_parser("revoke", help="revoke a key by its id")
     kr.add_argument("id")
+    kt = ksub.add_parser("rotate", help="a new key replacing this one (printed once); the old one keeps working "
+                         "for the grace period")
+    kt.add_argument("id")
+    kt.add_argument("--grace-hours", type=float, default=None, help="default: VOCSVC_KEY_ROTATE_GRACE_HOURS (24)")
     ksub.add_parser("list", help="keys (ids, names, roles; never the keys)")
     k.set_defaults(func=_cmd_keys)
     th = sub.add_parser("themes", help="themes in the service database")
