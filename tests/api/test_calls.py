@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "audio"))
-from synth import Turn, build_call, have_tools  # noqa: E402
+from synth import Turn, build_call, have_tools
 
 pytestmark = pytest.mark.skipif(not have_tools("en"), reason="espeak-ng and sox are needed (make deps-apt)")
 
@@ -86,7 +86,8 @@ def test_call_lifecycle(api, call_wav):
     assert table[0]["corrected_value"] == "negative"
 
 
-def test_bad_uploads(api, tmp_path, call_wav):
+def test_bad_uploads(make_api, tmp_path, call_wav):
+    api = make_api(recordings_dir=tmp_path)  # admins' server-side paths are allowed only inside this folder
     (tmp_path / "notes.wav").write_text("this is not audio at all " * 100)
     r = upload(api, tmp_path / "notes.wav")
     assert r.status_code == 422 and "audio" in r.json()["detail"]
@@ -99,7 +100,9 @@ def test_bad_uploads(api, tmp_path, call_wav):
     r = upload(api, call_wav, agent_channel="middle")
     assert r.status_code == 422 and "agent_channel" in r.json()["detail"]
     r = api.post("/v1/calls", "admin", data={"path": str(tmp_path / "missing.wav")})
-    assert r.status_code == 422
+    assert r.status_code == 422 and "no such recording" in r.json()["detail"]
+    r = api.post("/v1/calls", "admin", data={"path": str(call_wav)})  # a real recording, outside the folder
+    assert r.status_code == 403 and "VOCSVC_RECORDINGS_DIR" in r.json()["detail"]
     assert api.get("/v1/calls/nope", "qa").status_code == 404
     assert api.get("/v1/jobs/nope", "ingest").status_code == 404
     assert api.get("/v1/calls", "qa").json()["total"] == 0  # nothing half-written

@@ -5,10 +5,12 @@ Filling is idempotent and happens twice on purpose: the worker does it when the 
 call whose job is done but whose row is not filled does it again, so a worker killed in between loses nothing."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +20,7 @@ from typing import BinaryIO
 import numpy as np
 import sqlalchemy as sa
 
-from vocsvc.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from vocsvc.errors import Conflict, Forbidden, InvalidInput, NotFound, StorageFull, TooLarge
 from vocsvc.service.themes import current_model
 from vocsvc.store import calls as store
 from vocsvc.store.db import pack_vector
@@ -43,24 +45,104 @@ class CallDetail:
     review: ReviewRow | None
 
 
-def probe(path: Path) -> None:
-    """Refuse what is not decodable audio now, with the reason, rather than as a failed job later."""
+# Magic numbers of files people upload by mistake (or on purpose): refused by name before any demuxer guesses. A
+# ZIP that stores an MP3 uncompressed even opens as MP3 (the demuxer finds the frames inside) and fails later.
+_NOT_AUDIO = ((b"PK\x03\x04", "a ZIP archive"), (b"PK\x05\x06", "a ZIP archive"), (b"\x1f\x8b", "a gzip archive"),
+              (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (b"Rar!\x1a\x07", "a RAR archive"),
+              (b"BZh", "a bzip2 archive"), (b"\xfd7zXZ\x00", "an xz archive"), (b"(\xb5/\xfd", "a zstd archive"),
+              (b"%PDF", "a PDF document"), (b"\x7fELF", "an executable"), (b"MZ", "a Windows executable"))
+_HEAD = 1 << 16  # header bytes read for the checks above (a WAV's data chunk comes after a few small chunks)
+_MEASURE_BUDGET_S = 3.0  # demuxing time allowed for a container without a duration header
+
+
+def _wav_data_claim(head: bytes, size: int) -> tuple[int, int] | None:
+    """(bytes the RIFF/WAVE ``data`` chunk declares, bytes the file holds after it), if found in ``head``."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, n = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if cid == b"data":
+            return n, size - pos - 8
+        pos += 8 + n + (n & 1)
+    return None
+
+
+def _length(cont, stream, limit: float, size: int) -> tuple[float, bool]:
+    """(seconds, whole) without decoding: the header's duration when there is one; else the packets' timestamps,
+    read only until they pass ``limit`` (then ``whole`` is False: "longer than the limit" is all that is known).
+    A stream too slow to read within the budget is extrapolated from the share of the file read so far."""
+    if cont.duration is not None:  # microseconds, from the header (or the bitrate, as ffmpeg estimates it)
+        return cont.duration / 1e6, True
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base), True
+    end, pos, t0 = 0.0, 0, time.monotonic()  # a streamed container (WebM from a browser) carries no duration
+    for pkt in cont.demux(stream):
+        if pkt.pts is not None and pkt.time_base:
+            end = max(end, float((pkt.pts + (pkt.duration or 0)) * pkt.time_base))
+        pos = max(pos, pkt.pos or 0)
+        if end > limit:
+            return end, False
+        if time.monotonic() - t0 > _MEASURE_BUDGET_S:
+            return (end * size / pos if pos else end), True
+    return end, True
+
+
+def _hms(seconds: float) -> str:
+    m = int(seconds + 0.5) // 60
+    return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m} min" if m else f"{seconds:.0f} s"
+
+
+def probe(path: Path, max_seconds: float) -> None:
+    """Refuse what is not decodable audio, or longer than ``max_seconds``, now and with the reason, rather than as
+    a failed job later. Only headers and packet timestamps are read: nothing is decoded, so a bomb costs nothing.
+
+    >>> probe(Path("call.wav"), max_seconds=5400)  # returns None, or raises InvalidInput / TooLarge
+    """
     import av
 
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(_HEAD)
+    kind = next((what for magic, what in _NOT_AUDIO if head.startswith(magic)), None)
+    if kind:
+        raise InvalidInput(f"the file is {kind}, not a recording: upload the audio file itself")
+    claim = _wav_data_claim(head, size)
+    if claim and claim[0] > claim[1] + 1:  # +1: the pad byte of an odd-sized chunk
+        raise InvalidInput(f"the WAV header declares {claim[0]:,} bytes of audio but the file holds {claim[1]:,}: "
+                           "a forged or cut-off header (re-save the file, e.g. `sox in.wav out.wav`)")
     try:
         with av.open(str(path)) as cont:
             if not cont.streams.audio:
                 raise InvalidInput("the file has no audio stream")
+            seconds, whole = _length(cont, cont.streams.audio[0], max_seconds, size)
     except InvalidInput:
         raise
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - PyAV raises many types for corrupt input; each is "not audio"
         raise InvalidInput(f"not a readable audio file ({type(e).__name__})") from None
+    if seconds > max_seconds:
+        length = f"is {_hms(seconds)} long, over" if whole else "is longer than"
+        raise TooLarge(f"the recording {length} the limit of {_hms(max_seconds)} (VOCSVC_MAX_AUDIO_SECONDS)")
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 def save_upload(stream: BinaryIO, filename: str | None, settings) -> tuple[Path, str]:
-    """Copy an upload to ``<data_dir>/audio/<sha256><suffix>`` (the same recording twice is one file)."""
+    """Copy an upload to ``<data_dir>/audio/<sha256><suffix>`` (the same recording twice is one file). A full disk
+    is a 507 (StorageFull) with nothing partial left behind; the service goes on serving reads."""
     audio_dir = Path(settings.data_dir) / "audio"
-    audio_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        audio_dir.mkdir(parents=True, exist_ok=True)
+        return _copy(stream, filename, settings, audio_dir)
+    except OSError as e:
+        if e.errno in _DISK_FULL:
+            raise StorageFull(f"no space left for the recording under {audio_dir} (disk full or over quota); "
+                              "nothing was kept: free space there or move VOCSVC_DATA_DIR") from None
+        raise
+
+
+def _copy(stream: BinaryIO, filename: str | None, settings, audio_dir: Path) -> tuple[Path, str]:
     suffix = Path(filename or "").suffix.lower()
     suffix = suffix if suffix in AUDIO_SUFFIXES else ".audio"
     tmp = audio_dir / f".upload-{os.getpid()}-{id(stream)}.tmp"
@@ -76,14 +158,34 @@ def save_upload(stream: BinaryIO, filename: str | None, settings) -> tuple[Path,
                 f.write(chunk)
         if n == 0:
             raise InvalidInput("the uploaded file is empty")
-        probe(tmp)
+        probe(tmp, settings.max_audio_seconds)
+        target = audio_dir / f"{h.hexdigest()}{suffix}"
+        tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    digest = h.hexdigest()
-    target = audio_dir / f"{digest}{suffix}"
-    tmp.replace(target)
-    return target, digest
+    return target, h.hexdigest()
+
+
+def server_recording(settings, server_path: str) -> Path:
+    """An admin's server-side path -> the real file, only inside ``settings.recordings_dir``: no ``..``, no
+    symlink leading out, no absolute path elsewhere (a path is resolved before it is judged)."""
+    if settings.recordings_dir is None:
+        raise Forbidden("server-side recording paths are off: set VOCSVC_RECORDINGS_DIR to the folder admins may "
+                        "submit from, or upload the file")
+    if "\x00" in server_path:
+        raise InvalidInput("path: contains a NUL character")
+    root = Path(settings.recordings_dir).resolve()
+    given = Path(server_path)
+    try:
+        inside = (root / given).resolve()  # an absolute `given` replaces `root`, then is judged like any other
+    except RuntimeError:  # a symlink loop (Python < 3.13 raises this instead of OSError)
+        raise InvalidInput(f"path: a symlink loop: {server_path}") from None
+    if ".." in given.parts or not inside.is_relative_to(root):
+        raise Forbidden(f"the path is outside VOCSVC_RECORDINGS_DIR ({root}); give a path inside it, without `..`")
+    if not inside.is_file():
+        raise InvalidInput(f"no such recording in VOCSVC_RECORDINGS_DIR: {server_path}")
+    return inside
 
 
 def submit(svc, *, upload: tuple[BinaryIO, str | None] | None = None, server_path: str | None = None,
@@ -95,11 +197,8 @@ def submit(svc, *, upload: tuple[BinaryIO, str | None] | None = None, server_pat
     if server_path is not None:
         if not is_admin:
             raise Forbidden("only admin keys may submit a server-side path")
-        src = Path(server_path)
-        if not src.is_file():
-            raise InvalidInput(f"no such file on the server: {server_path}")
-        probe(src)
-        target, digest = src.resolve(), None
+        target, digest = server_recording(svc.settings, server_path), None
+        probe(target, svc.settings.max_audio_seconds)
     else:
         target, digest = save_upload(upload[0], upload[1], svc.settings)
     now = svc.clock.now()

@@ -17,15 +17,20 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 COUNT_CAP = 10_000  # totals above this are reported as this (pages stop there too)
 
 
+def words(q: str) -> list[str]:
+    """The words of a user's query, in order: FTS syntax (quotes, ``*``, ``NEAR(``, ``col:``, ``-``) is not a word."""
+    return _WORD.findall(q)
+
+
 def fts_query(q: str) -> str:
-    """User words -> an FTS5 query that cannot be a syntax error: each word quoted, all required."""
-    return " ".join('"' + w.replace('"', '""') + '"' for w in _WORD.findall(q))
+    """User words -> an FTS5 query that cannot be a syntax error: each word quoted, all required, each once (a
+    word repeated 200 times would be matched 200 times over)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words(q)))
 
 
 def full_text(engine: sa.Engine, q: str, limit: int, offset: int) -> tuple[list[tuple[str, str, float]], int]:
-    """[(kind, id, score)], total."""
-    words = _WORD.findall(q)
-    if not words:
+    """[(kind, id, score)], total. PostgreSQL reads ``q`` with plainto_tsquery (plain words, never syntax)."""
+    if not words(q):
         return [], 0
     with engine.connect() as c:
         if engine.dialect.name == "sqlite":
@@ -96,15 +101,16 @@ def hydrate(engine: sa.Engine, hits: list[tuple[str, str, float]]) -> list[Searc
             for r in c.execute(sa.select(mentions.c.id, mentions.c.channel, mentions.c.source, mentions.c.created_at,
                                          mentions.c.text_redacted, mentions.c.sentiment, mentions.c.theme_id)
                                .where(mentions.c.id.in_(m_ids))):
-                found[("mention", r.id)] = dict(channel=r.channel, source=r.source, created_at=r.created_at,
-                                                text_redacted=r.text_redacted, sentiment=r.sentiment,
-                                                theme_id=r.theme_id)
+                found[("mention", r.id)] = {"channel": r.channel, "source": r.source, "created_at": r.created_at,
+                                            "text_redacted": r.text_redacted, "sentiment": r.sentiment,
+                                            "theme_id": r.theme_id}
         if u_ids:
             for r in c.execute(sa.select(utterances.c.id, utterances.c.call_id, utterances.c.speaker,
                                          utterances.c.start, utterances.c.created_at, utterances.c.text_redacted,
                                          utterances.c.sentiment, utterances.c.theme_id)
                                .where(utterances.c.id.in_(u_ids))):
-                found[("utterance", r.id)] = dict(channel="call", call_id=r.call_id, role=r.speaker, start=r.start,
-                                                  created_at=r.created_at, text_redacted=r.text_redacted,
-                                                  sentiment=r.sentiment, theme_id=r.theme_id)
+                found[("utterance", r.id)] = {"channel": "call", "call_id": r.call_id, "role": r.speaker,
+                                              "start": r.start, "created_at": r.created_at,
+                                              "text_redacted": r.text_redacted, "sentiment": r.sentiment,
+                                              "theme_id": r.theme_id}
     return [SearchHit(k, i, s, **found[(k, i)]) for k, i, s in hits if (k, i) in found]
