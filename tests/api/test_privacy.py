@@ -87,6 +87,10 @@ def test_delete_customer_and_author(api, call_wav):
     assert {"m2", "m3", "m4", "m6"} <= first and "m1" not in first  # cust42's tweet, Bob's tweets, Ann's
     assert api.get("/v1/search", "qa", params={"q": "quokkaword"}).json()["total"] == 2
 
+    def semantic_total():
+        return api.get("/v1/search", "qa", params={"q": "refund", "mode": "semantic"}).json()["total"]
+
+    sem0 = semantic_total()
     assert api.client.delete("/v1/customers/cust-42", headers=api.h("qa")).status_code == 403
     rc = api.client.delete("/v1/customers/cust-42", headers=api.h("admin"))
     assert rc.status_code == 200, rc.text
@@ -108,6 +112,7 @@ def test_delete_customer_and_author(api, call_wav):
     if eng.dialect.name == "sqlite":
         assert not _rows(eng, "search_fts", f"doc_id IN ('{ids['m1']}', '{ids['m2']}') OR doc_kind = 'utterance'")
     assert api.get("/v1/search", "qa", params={"q": "quokkaword"}).json()["total"] == 1  # Bob's is left
+    assert semantic_total() == sem0 - receipt["rows"]["embeddings"]  # not even the in-memory index keeps them
     assert alerted() == (n_alerts - 1, first - {"m2"})
     assert_rollups_exact(eng)
 

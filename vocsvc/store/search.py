@@ -74,6 +74,12 @@ class SemanticIndex:
         self._X = unpack_vectors(blobs).astype(np.float16) if blobs else np.zeros((0, 0), np.float16)
         self._built = time.monotonic()
 
+    def invalidate(self) -> None:
+        """Reload before the next search (rows were deleted: their embeddings must not linger in memory)."""
+        with self._lock:
+            self._built = float("-inf")
+            self._keys, self._X = [], np.zeros((0, 0), np.float16)
+
     def search(self, qvec: np.ndarray, limit: int, offset: int) -> tuple[list[tuple[str, str, float]], int]:
         with self._lock:
             if time.monotonic() - self._built > self.ttl:
