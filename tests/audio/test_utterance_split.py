@@ -47,3 +47,36 @@ def test_repeat_filter_never_crosses_speakers():
               u(0, 1.0, "Is there anything else?", True, channel=0)]
     kept, dropped = drop_repeats(stereo)
     assert dropped == 1 and [x.channel for x in kept] == [0, 1]
+
+
+def test_a_header_that_understates_the_length_is_caught_while_decoding(tmp_path):
+    """A FLAC whose STREAMINFO claims 1 s but holds an hour (of silence: 90 kB on disk, 350 MB decoded): refused
+    once decoding passes the limit, never holding the whole decoded file in memory."""
+    import shutil
+    import subprocess
+    import time
+    import tracemalloc
+
+    import pytest
+
+    from vocsvc.audio.transcribe import AudioError, load_audio
+
+    if not shutil.which("sox"):
+        pytest.skip("sox missing (make deps-apt)")
+    f = tmp_path / "long.flac"
+    subprocess.run(["sox", "-D", "-n", "-r", "8000", "-c", "1", "-b", "16", str(f), "trim", "0", "3600"], check=True)
+    raw = bytearray(f.read_bytes())
+    assert raw[:4] == b"fLaC"
+    # STREAMINFO starts at byte 8; its total-samples field is the low 36 bits of bytes 8+10 .. 8+17
+    bits = int.from_bytes(raw[18:26], "big")
+    raw[18:26] = ((bits & ~((1 << 36) - 1)) | 8000).to_bytes(8, "big")
+    f.write_bytes(bytes(raw))
+    t0 = time.perf_counter()
+    tracemalloc.start()
+    try:
+        with pytest.raises(AudioError, match="too long"):
+            load_audio(f, max_seconds=60)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - t0 < 5 and peak < 50 * 2**20, peak

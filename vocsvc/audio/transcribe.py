@@ -48,7 +48,6 @@ class WhisperOptions:
 def load_audio(path: str | Path, max_seconds: float) -> list[np.ndarray]:
     """Decode any format PyAV reads into 16 kHz float32 channels (one array, or two for stereo)."""
     import av
-    from faster_whisper.audio import decode_audio
 
     p = Path(path)
     if not p.exists():
@@ -67,7 +66,7 @@ def load_audio(path: str | Path, max_seconds: float) -> list[np.ndarray]:
                     f"audio too long ({container.duration / 1e6:.0f}s; the limit is {max_seconds:.0f}s, "
                     "VOCSVC_MAX_AUDIO_SECONDS)"
                 )
-        audio = decode_audio(str(p), sampling_rate=SR, split_stereo=channels >= 2)
+        audio = _decode(p, channels >= 2, max_seconds)
     except AudioError:
         raise
     except Exception as e:  # PyAV raises many types for corrupt input
@@ -80,6 +79,40 @@ def load_audio(path: str | Path, max_seconds: float) -> list[np.ndarray]:
     if len(chans) == 2 and _same_signal(chans[0], chans[1]):
         chans = [(chans[0] + chans[1]) / 2]  # a stereo file carrying the same mix twice is mono
     return chans
+
+
+def _decode(p: Path, split_stereo: bool, max_seconds: float) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """faster-whisper's decode_audio, stopping as soon as the samples pass ``max_seconds``: a header may
+    understate the length (a forged FLAC sample count), and decoding it whole first would be the bomb."""
+    import av
+
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="stereo" if split_stereo else "mono", rate=SR)
+    chunks, n = [], 0
+    per = 2 if split_stereo else 1
+    with av.open(str(p), mode="r", metadata_errors="ignore") as container:
+        frames = container.decode(audio=0)
+        for frame in (*_ignore_invalid(frames), None):
+            for out in resampler.resample(frame):
+                arr = out.to_ndarray().reshape(-1)
+                chunks.append(arr)
+                n += len(arr) // per
+                if n / SR > max_seconds:
+                    raise AudioError(f"audio too long (over {max_seconds:.0f}s, VOCSVC_MAX_AUDIO_SECONDS; the "
+                                     "file's header said less)")
+    audio = (np.concatenate(chunks) if chunks else np.zeros(0, np.int16)).astype(np.float32) / 32768.0
+    if split_stereo:
+        return audio[0::2], audio[1::2]
+    return audio
+
+
+def _ignore_invalid(frames):
+    """Stop at the first undecodable frame, as faster-whisper does (a truncated file keeps what it had)."""
+    import av
+
+    try:
+        yield from frames
+    except av.error.InvalidDataError:
+        return
 
 
 def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
