@@ -276,6 +276,9 @@ class CallSummary(Public):
     has_pii: bool | None
     reviewed: bool
     has_redacted_audio: bool
+    qa_score: float | None = None  # automatic, 0-100
+    reason: str | None = None  # the customer's main intent
+    outcome: str | None = None  # resolved | follow_up | escalated | unresolved
 
     @classmethod
     def from_row(cls, r, **extra):
@@ -283,7 +286,8 @@ class CallSummary(Public):
                    started_at=r.started_at, duration=r.duration, language=r.language, channels=r.channels,
                    silence_share=r.silence_share, overtalk_seconds=r.overtalk_seconds,
                    customer_sentiment=r.customer_sentiment, has_pii=r.has_pii, reviewed=r.reviewed,
-                   has_redacted_audio=bool(r.redacted_audio_path), **extra)
+                   has_redacted_audio=bool(r.redacted_audio_path), qa_score=r.qa_score, reason=r.reason,
+                   outcome=r.outcome, **extra)
 
 
 class UtterancePublic(Public):
@@ -299,11 +303,40 @@ class UtterancePublic(Public):
 class ReviewPublic(Public):
     reviewer: str
     score: float | None
-    checklist: dict[str, bool]
+    checklist: dict[str, bool | str | int]
     comment: str | None
     corrections: list[dict[str, Any]]
     created_at: UtcTime
     updated_at: UtcTime
+
+
+class EvidencePublic(Public):
+    utterance: int
+    start: float
+
+
+class QaItemPublic(Public):
+    id: str
+    section: str
+    title: str
+    type: str  # yes_no | scale
+    weight: float
+    auto: str | int  # the automatic answer: yes / no / na, or the scale's number
+    confidence: float
+    evidence: list[EvidencePublic]
+    reviewer: str | int | None = None  # the reviewer's verdict, when given
+    final: str | int
+
+
+class QaPublic(Public):
+    scorecard: str
+    score: float | None  # automatic
+    sections: dict[str, float | None]
+    final_score: float | None  # with the reviewer's verdicts
+    final_sections: dict[str, float | None]
+    reason: dict[str, Any] | None  # {"intent", "confidence", "evidence"}
+    outcome: dict[str, Any]  # {"label", "evidence"}
+    items: list[QaItemPublic]
 
 
 class CallDetailPublic(CallSummary):
@@ -312,6 +345,7 @@ class CallDetailPublic(CallSummary):
     rollups: dict[str, Any] | None
     utterances: list[UtterancePublic]
     review: ReviewPublic | None
+    qa: QaPublic | None = None
 
     @classmethod
     def from_detail(cls, d):
@@ -319,7 +353,47 @@ class CallDetailPublic(CallSummary):
         return cls.from_row(
             r, metrics=r.metrics, error=(r.metrics or {}).get("error") if r.state == "failed" else None,
             rollups=r.rollups, utterances=[UtterancePublic.model_validate(u) for u in d.utterances],
-            review=ReviewPublic.model_validate(d.review) if d.review else None)
+            review=ReviewPublic.model_validate(d.review) if d.review else None,
+            qa=QaPublic.model_validate(d.qa) if d.qa else None)
+
+
+class AgreementItemPublic(Public):
+    n: int
+    agree: int
+    rate: float
+    confusion: dict[str, int]  # "auto->human": count
+
+
+class AgreementPublic(Public):
+    overall: float | None
+    items: dict[str, AgreementItemPublic]
+
+
+class AgentPeriodPublic(Public):
+    period: str
+    calls: int
+    score: float | None
+
+
+class AgentFailedItemPublic(Public):
+    item: str
+    title: str
+    failed: int
+    answered: int
+    rate: float
+
+
+class AgentQaPublic(Public):
+    agent_id: str
+    calls: int
+    score: float | None
+    series: list[AgentPeriodPublic]
+    failed_most: list[AgentFailedItemPublic]
+    talk_ratio: float | None
+    silence_share: float | None
+    interruptions_per_call: float | None
+    outcomes: dict[str, int]
+    reasons: dict[str, int]
 
 
 # ---------------------------------------------------------------------- ops

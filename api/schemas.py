@@ -34,7 +34,9 @@ class Correction(Strict):
 
 class ReviewIn(Strict):
     score: float | None = Field(None, ge=0, le=100)
-    checklist: dict[str, bool] = Field(default_factory=dict)
+    checklist: dict[str, bool | Literal["yes", "no", "na"] | int] = Field(
+        default_factory=dict, description="verdicts on scorecard items (yes / no / na, or the scale's integer) "
+        "override the automatic answers, which stay visible; other keys are a free checklist")
     comment: str | None = Field(None, max_length=5000)
     corrections: list[Correction] = Field(default_factory=list, max_length=2000)
 

@@ -12,12 +12,22 @@ from fastapi.responses import FileResponse, StreamingResponse
 from api.deps import require, svc
 from api.pagination import decode_cursor, page
 from api.problems import ApiError
-from api.public import CallDetailPublic, CallSubmitted, CallSummary, JobPublic, Page, ReviewPublic
-from api.routes.common import csv_lines
+from api.public import (
+    AgentQaPublic,
+    AgreementPublic,
+    CallDetailPublic,
+    CallSubmitted,
+    CallSummary,
+    JobPublic,
+    Page,
+    ReviewPublic,
+)
+from api.routes.common import csv_lines, period
 from api.schemas import ReviewIn
 from vocsvc.clock import to_utc_naive
 from vocsvc.service import calls as service
 from vocsvc.service import keys as keys_service
+from vocsvc.service import qa as qa_service
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 
@@ -62,6 +72,9 @@ def list_calls(
     min_silence_share: float | None = Query(None, ge=0, le=1), overtalk: bool | None = None,
     has_pii: bool | None = None, reviewed: bool | None = None,
     state: Literal["processing", "ready", "failed"] | None = None,
+    reason: str | None = Query(None, max_length=64, description="the customer's main intent"),
+    outcome: Literal["resolved", "follow_up", "escalated", "unresolved"] | None = None,
+    min_qa_score: float | None = Query(None, ge=0, le=100), max_qa_score: float | None = Query(None, ge=0, le=100),
     limit: int = Query(50, ge=1, le=500), cursor: str | None = None,
     s=Depends(svc), key=Depends(require("qa")),
 ):
@@ -70,7 +83,7 @@ def list_calls(
         s, limit, off, customer_sentiment=customer_sentiment, intent=intent, emotion=emotion, category=category,
         start=to_utc_naive(start) if start else None, end=to_utc_naive(end) if end else None, agent_id=agent_id,
         language=language, has_pii=has_pii, reviewed=reviewed, state=state, min_silence_share=min_silence_share,
-        overtalk=overtalk)
+        overtalk=overtalk, reason=reason, outcome=outcome, min_qa_score=min_qa_score, max_qa_score=max_qa_score)
     return page([CallSummary.from_row(r) for r in rows], off, limit, total)
 
 
@@ -106,3 +119,25 @@ def feedback_export(format: Literal["jsonl", "csv"] = "jsonl", s=Depends(svc), k
             "reviewer", "reviewed_at"]
     flat = ({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in r.items()} for r in rows)
     return StreamingResponse(csv_lines(flat, cols), media_type="text/csv; charset=utf-8")
+
+
+@router.get("/qa/agreement", response_model=AgreementPublic, responses={
+    200: {"content": {"application/x-ndjson": {}}}},
+    summary="Automatic QA answers against reviewers' verdicts, per scorecard item (for calibration)")
+def qa_agreement(format: Literal["json", "jsonl"] = "json", s=Depends(svc), key=Depends(require("qa"))):
+    got = qa_service.agreement(s)
+    if format == "jsonl":  # one row per (call, item) with both answers
+        from vocsvc.clock import iso_z
+
+        return StreamingResponse((json.dumps(r | {"reviewed_at": iso_z(r["reviewed_at"])}, ensure_ascii=False) + "\n"
+                                  for r in got["rows"]), media_type="application/x-ndjson")
+    return AgreementPublic.model_validate(got)
+
+
+@router.get("/agents/{agent_id}/qa", response_model=AgentQaPublic,
+            summary="One agent's QA over time: scores, items failed most, talk ratio, silence, interruptions")
+def agent_qa(agent_id: str, start: datetime | None = Query(None, alias="from"),
+             end: datetime | None = Query(None, alias="to"), interval: Literal["day", "week", "month"] = "week",
+             s=Depends(svc), key=Depends(require("qa"))):
+    start_, end_ = period(s, start, end, default_days=90)
+    return AgentQaPublic.model_validate(qa_service.agent(s, agent_id, start_, end_, interval))

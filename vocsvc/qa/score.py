@@ -263,8 +263,11 @@ def _absent(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
 
 
 def _no_pii_readback(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
+    """PII the redactor found in an agent's turn, or a long run of digits it could not validate (Whisper hears
+    "four five three nine" as "453i": the card's checksum fails, but the agent still read a number back)."""
     types = set(rule.get("types", []))
-    read = [t.index for t in ctx.agent if types & set(t.pii)]
+    min_digits = int(rule.get("min_digits", 10))
+    read = [t.index for t in ctx.agent if types & set(t.pii) or sum(ch.isdigit() for ch in t.text) >= min_digits]
     return ("no", 0.85, read) if read else ("yes", 0.8, [])
 
 
@@ -318,3 +321,28 @@ def _outcome(ctx: _Ctx, card: Scorecard, items: list[ItemAnswer]) -> dict:
     else:
         label, ev = "unresolved", []
     return {"label": label, "evidence": [{"utterance": k, "start": round(ctx.turns[k].start, 2)} for k in ev]}
+
+
+def normalize_verdict(v) -> str | int | None:
+    """A reviewer's checklist value as an answer: true/false (the older checklist form) are yes/no."""
+    if v is True:
+        return "yes"
+    if v is False:
+        return "no"
+    return v
+
+
+def apply_verdicts(qa: dict, card: Scorecard, verdicts: dict) -> dict:
+    """The automatic answers with a reviewer's verdicts over them (the automatic value stays beside each), and the
+    scores recomputed from the final answers."""
+    known = {i.id for s in card.sections for i in s.items}
+    items, finals = [], []
+    for a in qa.get("items", []):
+        rv = normalize_verdict(verdicts.get(a["id"]))
+        final = rv if rv is not None else a["answer"]
+        items.append(a | {"auto": a["answer"], "reviewer": rv, "final": final})
+        if a["id"] in known:
+            finals.append(ItemAnswer(a["id"], a["section"], a["title"], a["type"], final, a["confidence"],
+                                     a["evidence"], a["weight"]))
+    sections, overall = section_scores(card, finals)
+    return qa | {"items": items, "final_sections": sections, "final_score": overall}

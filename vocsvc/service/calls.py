@@ -43,6 +43,7 @@ class CallDetail:
     call: CallRow
     utterances: list[UtteranceRow]
     review: ReviewRow | None
+    qa: dict | None = None  # automatic answers with the reviewer's verdicts over them (vocsvc.service.qa.view)
 
 
 # Magic numbers of files people upload by mistake (or on purpose): refused by name before any demuxer guesses. A
@@ -249,7 +250,7 @@ def materialize(engine: sa.Engine, job_id: str, result: dict | None, error: str 
             sentiment=((u.get("tags") or {}).get("sentiment") or {}).get("label"), tags=u.get("tags"),
             embedding=pack_vector(X[k]) if X is not None else None, theme_id=theme_ids[k])
             for k, u in enumerate(utts)],
-        labels=labels))
+        labels=labels, qa=result.get("qa")))
 
 
 def call_of_job(engine: sa.Engine, job_id: str) -> str | None:
@@ -274,10 +275,12 @@ def page(svc, limit: int, offset: int, customer_sentiment: str | None = None, in
 
 def detail(svc, call_id: str) -> CallDetail:
     catch_up(svc.engine, svc.analyzer)
+    from vocsvc.service.qa import view
+
     found = store.get(svc.engine, call_id)
     if found is None:
         raise NotFound(f"no call {call_id}")
-    return CallDetail(*found)
+    return CallDetail(*found, qa=view(svc.settings, found[0], found[2]))
 
 
 def redacted_audio(svc, call_id: str) -> Path:
@@ -293,6 +296,9 @@ def review(svc, call_id: str, reviewer: str, score: float | None, checklist: dic
     d = detail(svc, call_id)
     if d.call.state != "ready":
         raise Conflict(f"the call is {d.call.state}; review it once it is ready")
+    from vocsvc.service.qa import check_verdicts
+
+    check_verdicts(svc.settings, checklist)
     n = len(d.utterances)
     for corr in corrections:
         if corr["utterance_index"] >= n:

@@ -51,7 +51,10 @@ def fill(engine: sa.Engine, call: CallRow, f: CallFill) -> bool:
             state="ready", duration=f.duration, language=f.language, channels=f.channels,
             silence_share=f.silence_share, overtalk_seconds=f.overtalk_seconds,
             customer_sentiment=f.customer_sentiment, has_pii=f.has_pii, metrics=json.dumps(f.metrics),
-            rollups=json.dumps(f.rollups, ensure_ascii=False), redacted_audio_path=f.redacted_audio_path))
+            rollups=json.dumps(f.rollups, ensure_ascii=False), redacted_audio_path=f.redacted_audio_path,
+            qa=json.dumps(f.qa, ensure_ascii=False) if f.qa else None, qa_score=(f.qa or {}).get("score"),
+            reason=((f.qa or {}).get("reason") or {}).get("intent"),
+            outcome=((f.qa or {}).get("outcome") or {}).get("label")))
         if res.rowcount != 1:
             return False
         if f.utterances:
@@ -86,7 +89,9 @@ def query(engine: sa.Engine, limit: int, offset: int, start: datetime | None = N
           agent_id: str | None = None, language: str | None = None, has_pii: bool | None = None,
           reviewed: bool | None = None, state: str | None = None, labels: dict[str, str] | None = None,
           sentiment_range: tuple[float | None, float | None] | None = None,
-          min_silence_share: float | None = None, overtalk: bool | None = None) -> tuple[list[CallRow], int]:
+          min_silence_share: float | None = None, overtalk: bool | None = None, reason: str | None = None,
+          outcome: str | None = None, min_qa_score: float | None = None,
+          max_qa_score: float | None = None) -> tuple[list[CallRow], int]:
     c_ = calls.c
     q = sa.select(calls)
     if start:
@@ -94,7 +99,7 @@ def query(engine: sa.Engine, limit: int, offset: int, start: datetime | None = N
     if end:
         q = q.where(c_.started_at < end)
     for col, val in ((c_.agent_id, agent_id), (c_.language, language), (c_.has_pii, has_pii),
-                     (c_.reviewed, reviewed), (c_.state, state)):
+                     (c_.reviewed, reviewed), (c_.state, state), (c_.reason, reason), (c_.outcome, outcome)):
         if val is not None:
             q = q.where(col == val)
     for kind, val in (labels or {}).items():
@@ -108,6 +113,10 @@ def query(engine: sa.Engine, limit: int, offset: int, start: datetime | None = N
             q = q.where(c_.customer_sentiment < hi)
     if min_silence_share is not None:
         q = q.where(c_.silence_share >= min_silence_share)
+    if min_qa_score is not None:
+        q = q.where(c_.qa_score >= min_qa_score)
+    if max_qa_score is not None:
+        q = q.where(c_.qa_score <= max_qa_score)
     if overtalk is not None:
         q = q.where(c_.overtalk_seconds > 0 if overtalk else sa.func.coalesce(c_.overtalk_seconds, 0) == 0)
     with engine.connect() as c:
@@ -157,3 +166,22 @@ def reviews_with_utterances(engine: sa.Engine) -> Iterator[tuple[str, ReviewRow,
 def redacted_audio_path(engine: sa.Engine, call_id: str) -> str | None:
     with engine.connect() as c:
         return c.execute(sa.select(calls.c.redacted_audio_path).where(calls.c.id == call_id)).scalar()
+
+
+def qa_reviews(engine: sa.Engine) -> Iterator[tuple[str, dict, dict, str, datetime]]:
+    """(call id, automatic QA, reviewer's checklist, reviewer, reviewed at) of every reviewed call with QA."""
+    with engine.connect() as c:
+        for r in c.execute(sa.select(calls.c.id, calls.c.qa, reviews.c.checklist, reviews.c.reviewer,
+                                     reviews.c.updated_at).join(reviews, reviews.c.call_id == calls.c.id)
+                           .where(calls.c.qa.is_not(None)).order_by(reviews.c.updated_at, calls.c.id)):
+            yield r.id, json.loads(r.qa), json.loads(r.checklist or "{}"), r.reviewer, r.updated_at
+
+
+def agent_calls(engine: sa.Engine, agent_id: str, start: datetime, end: datetime) -> list[tuple[CallRow, dict]]:
+    """An agent's ready calls in [start, end) with their reviewer's checklist ({} when not reviewed)."""
+    with engine.connect() as c:
+        rows = c.execute(sa.select(calls, reviews.c.checklist.label("checklist"))
+                         .outerjoin(reviews, reviews.c.call_id == calls.c.id)
+                         .where(calls.c.agent_id == agent_id, calls.c.state == "ready", calls.c.started_at >= start,
+                                calls.c.started_at < end).order_by(calls.c.started_at)).all()
+    return [(CallRow.from_row(r), json.loads(r.checklist or "{}")) for r in rows]

@@ -278,12 +278,18 @@ class CallRow:
     reviewed: bool
     metrics: dict | None
     rollups: dict | None
+    qa: dict | None = None
+    qa_score: float | None = None
+    reason: str | None = None
+    outcome: str | None = None
+    audio_deleted_at: datetime | None = None
 
     @classmethod
     def from_row(cls, r) -> CallRow:
         return cls(r.id, r.job_id, r.state, r.agent_id, r.customer_id, r.started_at, r.created_at, r.audio_path,
                    r.redacted_audio_path, r.duration, r.language, r.channels, r.silence_share, r.overtalk_seconds,
-                   r.customer_sentiment, r.has_pii, bool(r.reviewed), _json(r.metrics), _json(r.rollups))
+                   r.customer_sentiment, r.has_pii, bool(r.reviewed), _json(r.metrics), _json(r.rollups),
+                   _json(r.qa), r.qa_score, r.reason, r.outcome, r.audio_deleted_at)
 
 
 @dataclass(slots=True)
@@ -325,6 +331,7 @@ class CallFill:
     redacted_audio_path: str | None
     utterances: list[NewUtterance]
     labels: set[tuple[str, str]]
+    qa: dict | None = None
 
 
 @dataclass(slots=True)

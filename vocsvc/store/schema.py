@@ -121,10 +121,15 @@ calls = sa.Table(
     sa.Column("has_pii", sa.Boolean),
     sa.Column("reviewed", sa.Boolean, nullable=False, default=False),
     sa.Column("audio_deleted_at", sa.DateTime),  # the retention purge removed the recording files
+    sa.Column("qa", sa.Text),  # automatic QA: items with answer, confidence, evidence; sections; reason; outcome
+    sa.Column("qa_score", sa.Float),  # 0-100, automatic
+    sa.Column("reason", sa.String(64)),  # the customer's main intent
+    sa.Column("outcome", sa.String(16)),  # resolved | follow_up | escalated | unresolved
     sa.Column("metrics", sa.Text),
     sa.Column("rollups", sa.Text),
     sa.Index("ix_calls_started_at", "started_at"),
     sa.Index("ix_calls_agent", "agent_id"),
+    sa.Index("ix_calls_agent_started", "agent_id", "started_at"),
 )
 
 call_labels = sa.Table(  # intent / emotion / category labels of a call, for filtering
