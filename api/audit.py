@@ -22,6 +22,8 @@ AUDITED: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
     ("PUT", "/v1/calls/{call_id}/review"): ("review.update", "call", "call_id"),
     ("POST", "/v1/calls"): ("call.upload", "call", None),
     ("GET", "/v1/feedback/export"): ("feedback.export", None, None),
+    ("GET", "/v1/qa/agreement"): ("qa.export", None, None),
+    ("GET", "/v1/agents/{agent_id}/qa"): ("agent.qa", "agent", "agent_id"),
     ("GET", "/v1/mentions/export"): ("mentions.export", None, None),
     ("GET", "/v1/mentions/{mention_id}"): ("mention.read", "mention", "mention_id"),
     ("POST", "/v1/alerts/{alert_id}/ack"): ("alert.ack", "alert", "alert_id"),

@@ -14,7 +14,7 @@ from vocsvc.store.audit import AuditEntry
 log = logging.getLogger("vocsvc")
 
 READS = ("call.read", "call.audio", "mention.read", "calls.export", "mentions.export", "feedback.export",
-         "audit.read")
+         "qa.export", "agent.qa", "audit.read")
 #: query parameters whose values say nothing about a person (the others are recorded by name only)
 SAFE_FILTERS = {"channel", "source", "lang", "language", "sentiment", "customer_sentiment", "emotion", "intent",
                 "category", "theme", "product", "state", "from", "to", "format", "has_alert", "alert_status",
