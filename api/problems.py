@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vocsvc.errors import ServiceError
+from vocsvc.service.core import as_unavailable, storage_errors
 
 log = logging.getLogger("vocsvc.api")
 PROBLEM = "application/problem+json"
@@ -53,6 +54,18 @@ def install(app: FastAPI) -> None:
         retry = getattr(exc, "retry_after", None)
         return problem(exc.status, exc.detail, headers={"Retry-After": str(retry)} if retry else None)
 
+    async def _storage_error(request: Request, exc: Exception):
+        # The database down, restarting or locked is "retry later" (503 + Retry-After), never a 500; handled here,
+        # inside the app, rather than by the catch-all below, which Starlette re-raises into the server's log.
+        err = as_unavailable(exc)
+        if err is None:
+            return _crash(request, exc)
+        log.warning("%s %s: 503, %s", request.method, request.url.path, err.detail)
+        return await _service_error(request, err)
+
+    for cls in storage_errors():
+        app.add_exception_handler(cls, _storage_error)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         return problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
@@ -69,10 +82,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        ref = uuid.uuid4().hex[:12]
-        log.error("unhandled error %s on %s %s: %s", ref, request.method, request.url.path, type(exc).__name__,
-                  exc_info=exc)
-        return problem(500, f"internal error (reference {ref}); nothing was half-written")
+        return _crash(request, exc)
+
+
+def _crash(request: Request, exc: Exception) -> JSONResponse:
+    ref = uuid.uuid4().hex[:12]
+    log.error("unhandled error %s on %s %s: %s", ref, request.method, request.url.path, type(exc).__name__,
+              exc_info=exc)
+    return problem(500, f"internal error (reference {ref}); nothing was half-written")
 
 
 class BodyLimit:

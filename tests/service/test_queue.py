@@ -1,4 +1,5 @@
-"""Real workers (subprocesses), real queues (SqliteHuey and the Redis on 127.0.0.1:6379), kill -9 mid-job."""
+"""Real workers (subprocesses), real queues (SqliteHuey and the Redis on 127.0.0.1:6379), kill -9 mid-job; no task
+result is kept in the queue."""
 import os
 import random
 import signal
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 
 from vocsvc.audio.wavio import write_wav
-from vocsvc.store.jobs import JobState
 from vocsvc.settings import Settings
+from vocsvc.store.jobs import JobState
 
 
 def redis_up() -> bool:
@@ -20,7 +21,7 @@ def redis_up() -> bool:
 
         redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - no client or no server: either way, no Redis to test with
         return False
 
 
@@ -143,3 +144,22 @@ def test_bad_audio_fails_at_once_and_worker_keeps_serving(env, tmp_path, shared_
     b, e = q.store.get(jb.id), q.store.get(je.id)
     assert b.attempts == 1 and "permanent: not audio" in b.error
     assert e.state == JobState.failed and "empty" in e.error
+
+
+def test_queue_keeps_no_task_results(env):
+    """Nothing reads a task's return value, so none is stored: each would stay in Redis (or the queue file) for
+    ever, one per ingest request."""
+    from vocsvc.service.queue import Queue
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.migrate import upgrade
+
+    s = settings_from(env)
+    upgrade(engine_for(s.database_url))
+    q = Queue(s)
+    for _ in range(3):
+        q.tag_task([])  # no mention to tag: the task returns 0
+    ran = 0
+    while (task := q.huey.dequeue()) is not None:
+        q.huey.execute(task)
+        ran += 1
+    assert ran == 3 and q.huey.result_count() == 0

@@ -47,25 +47,23 @@ class Service:
         return SemanticIndex(self.engine)
 
     def start(self, warmup: bool = True) -> None:
+        from vocsvc.service.recovery import recover
         from vocsvc.store.migrate import check_migrated
 
         check_migrated(self.engine)  # refuse an unmigrated database, with the command that fixes it
+        recover(self.settings, self.engine, self.queue, self.clock.now())  # what a killed predecessor left
         if warmup:
             self.analyzer.warmup()
         self.models_ready = True
         if self.run_workers:
             from vocsvc.service.maintenance import Maintenance
 
-            import signal
-
             self._consumer = self.queue.consumer(workers=max(1, self.settings.worker_threads))
-            # Huey's start() takes over SIGTERM/SIGINT/SIGHUP for its own run() loop, which we do not use: give
-            # them back so uvicorn still shuts down (and runs our lifespan exit) on a signal.
-            saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+            # Huey's start() takes over SIGTERM/SIGINT/SIGHUP for its own run() loop, which we do not use: uvicorn
+            # keeps them (and runs our lifespan exit on a signal), and a start outside the main thread (a test
+            # client's lifespan) does not fail on signal.signal.
+            self._consumer._set_signal_handlers = lambda: None
             self._consumer.start()
-            if threading.current_thread() is threading.main_thread():
-                for sig, handler in saved.items():
-                    signal.signal(sig, handler)
             self._sweeper_stop = self.queue.start_sweeper()
             self.maintenance = Maintenance(self.settings, self.engine, self.clock, self.queue)
             self.maintenance.start()
@@ -88,7 +86,7 @@ class Service:
         try:
             rev = current_revision(self.engine)
             db = {"ok": rev == head_revision(), "dialect": self.engine.dialect.name, "revision": rev}
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - whatever it is, health reports it rather than failing
             db["error"] = type(e).__name__
         models = {"ok": self.models_ready, "encoder": self.settings.encoder}
         ok = db["ok"] and models["ok"]
@@ -107,3 +105,17 @@ class Service:
         from vocsvc.service.mentions import tag
 
         return tag(self.engine, self.analyzer, self.settings, self.clock.now(), ids)
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """The database errors :func:`as_unavailable` sorts out, for the API's error handlers."""
+    from vocsvc.store.db import DB_ERRORS
+
+    return DB_ERRORS
+
+
+def as_unavailable(exc: BaseException):
+    """A database error as ``Unavailable`` (503 + Retry-After: down, restarting, locked), or None (a real bug)."""
+    from vocsvc.store.db import unavailable
+
+    return unavailable(exc)

@@ -7,6 +7,11 @@ The queue only carries job ids; the job's truth is the ``jobs`` table (see vocsv
 heartbeats while it runs, and writes the transcript once. A worker that is killed loses nothing: the sweep (at
 every worker start and every minute) puts its job back. Huey's own retries are not used: they live in the queue,
 which is what loses a killed worker's job; ours are in the jobs table (attempts, backoff, heartbeat) and survive.
+
+Outages: a queue that is down (Redis restarting) never fails an upload, since the job is already in the jobs table
+and the sweep enqueues it; a database that is down makes a task put itself back on the queue (after the error's
+Retry-After) instead of dying, so work resumes when the database does, without a restart. No task result is
+stored: nothing reads them, and each would stay in Redis (or the SQLite queue file) for ever.
 """
 from __future__ import annotations
 
@@ -18,9 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from vocsvc.clock import backoff_delay
-from vocsvc.store.db import engine_for
-from vocsvc.store.jobs import JobStore, new_claim
 from vocsvc.settings import Settings, get_settings
+from vocsvc.store.db import engine_for, unavailable
+from vocsvc.store.jobs import JobStore, new_claim
 
 log = logging.getLogger("vocsvc")
 KIND = "transcribe"
@@ -30,9 +35,9 @@ def build_huey(settings: Settings):
     from huey import RedisHuey, SqliteHuey
 
     if settings.redis_url:
-        return RedisHuey("vocsvc", url=settings.redis_url)
+        return RedisHuey("vocsvc", url=settings.redis_url, results=False)
     settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("vocsvc", filename=str(settings.queue_path))
+    return SqliteHuey("vocsvc", filename=str(settings.queue_path), results=False)
 
 
 @lru_cache(maxsize=4)
@@ -80,6 +85,8 @@ class Queue:
         self.store = store_for(self.settings)
         self.task = self.huey.task(name="vocsvc.transcribe")(self._run)
         self.tag_task = self.huey.task(name="vocsvc.tag_mentions")(self._tag)
+        self._unsent: set[str] = set()  # jobs stored while the queue was down: the next sweep sends them
+        self._unsent_lock = threading.Lock()
 
     @property
     def analyzer(self):
@@ -89,7 +96,24 @@ class Queue:
     def _tag(self, ids: list[str] | None = None) -> int:
         from vocsvc.service.mentions import tag
 
-        return tag(self.store.engine, self.analyzer, self.settings, self.clock.now(), ids)
+        try:
+            return tag(self.store.engine, self.analyzer, self.settings, self.clock.now(), ids)
+        except Exception as e:
+            if not self._later(e, self.tag_task, ids):
+                raise
+            return 0
+
+    def _later(self, exc: Exception, task, arg) -> bool:
+        """Put a task that met a database outage back on the queue; False if ``exc`` is not an outage."""
+        err = unavailable(exc)
+        if err is None:
+            return False
+        log.warning("%s: %s; again in %d s", task.name, err.detail, err.retry_after)
+        try:
+            task.schedule((arg,), delay=err.retry_after)
+        except Exception:  # noqa: BLE001 - the queue is down too: the sweeps find the work
+            log.warning("%s: could not re-enqueue (queue down); left to the sweep", task.name)
+        return True
 
     def _call_done(self, job_id: str, result: dict | None, error: str | None = None) -> None:
         """Fill the service's call row, if this job came from POST /v1/calls (a plain job has none)."""
@@ -113,14 +137,29 @@ class Queue:
             payload["redact_audio_to"] = redact_audio_to
         job, created = self.store.submit(KIND, key, payload, max_attempts=self.settings.job_max_attempts)
         if created:
-            self.task(job.id)
+            try:
+                self.task(job.id)
+            except Exception as e:  # noqa: BLE001 - Redis down: the job is in the jobs table, the sweep enqueues it
+                log.warning("job %s: not enqueued (%s); the sweep will", job.id, type(e).__name__)
+                with self._unsent_lock:
+                    self._unsent.add(job.id)
         return job, created
 
     # ------------------------------------------------------------------ consumer
     def sweep(self) -> int:
+        """Put back stale jobs, enqueue again the ones the queue may have lost (after 30 s at the least, so a long
+        queue is not flooded with copies), and at once the ones this process could not enqueue."""
         stale, again = self.store.sweep(requeue_after=max(30.0, self.settings.job_stale_seconds))
-        for jid in again:
-            self.task(jid)
+        with self._unsent_lock:
+            again = list(dict.fromkeys(again + sorted(self._unsent)))
+            self._unsent.clear()
+        for k, jid in enumerate(again):
+            try:
+                self.task(jid)
+            except Exception:  # still down: keep what is left for the next sweep, which runs in a moment
+                with self._unsent_lock:
+                    self._unsent.update(again[k:])
+                raise
         if again:
             log.info("sweep: %d stale, %d re-enqueued", len(stale), len(again))
         return len(again)
@@ -131,7 +170,12 @@ class Queue:
 
         s = self.settings
         claim = new_claim()
-        job = self.store.claim(job_id, claim)
+        try:
+            job = self.store.claim(job_id, claim)
+        except Exception as e:
+            if not self._later(e, self.task, job_id):
+                raise
+            return
         if job is None:
             return  # done, failed, running elsewhere, or a duplicate delivery
         stop = threading.Event()
@@ -139,7 +183,10 @@ class Queue:
 
         def beat():
             while not stop.wait(s.job_heartbeat_seconds):
-                self.store.heartbeat(job_id, claim, done["p"])
+                try:
+                    self.store.heartbeat(job_id, claim, done["p"])
+                except Exception as e:  # noqa: BLE001 - a database blip must not end the beats (the job looks dead)
+                    log.warning("job %s: heartbeat failed (%s)", job_id, type(e).__name__)
 
         hb = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{job_id[:8]}")
         hb.start()
@@ -157,7 +204,7 @@ class Queue:
         except AudioError as e:  # permanent: the input is bad, retrying will not help
             if self.store.fail(job_id, claim, f"permanent: {e}", retry_in=None) is not None:
                 self._call_done(job_id, None, f"permanent: {e}")
-        except Exception as e:  # transient until attempts run out
+        except Exception as e:  # noqa: BLE001 - transient until attempts run out
             # the schedule's last step repeats until max_attempts runs out
             backoff = backoff_delay(s.job_retry_backoff, min(job.attempts, len(s.job_retry_backoff)))
             state = self.store.fail(job_id, claim, f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}",

@@ -113,3 +113,11 @@ def page_ids(engine: sa.Engine, now: datetime, limit: int, offset: int, status: 
 def exists(engine: sa.Engine, alert_id: str) -> bool:
     with engine.connect() as c:
         return c.execute(sa.select(alerts.c.id).where(alerts.c.id == alert_id)).first() is not None
+
+
+def event_if_exists(conn, alert_id: str, at: datetime, actor: str, action: str, detail: dict | None = None) -> bool:
+    """:func:`event` for an alert that may be gone since (deleted by retention): False, nothing written, if so."""
+    if conn.execute(sa.select(alerts.c.id).where(alerts.c.id == alert_id)).first() is None:
+        return False
+    event(conn, alert_id, at, actor, action, detail)
+    return True

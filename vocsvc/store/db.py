@@ -1,4 +1,5 @@
-"""Engines (one per URL per process) and the few dialect differences the stores need."""
+"""Engines (one per URL per process), the few dialect differences the stores need, and which database errors
+mean "down or busy, retry later" (:func:`unavailable`)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -6,27 +7,66 @@ from functools import lru_cache
 import numpy as np
 import sqlalchemy as sa
 
+from vocsvc.errors import Unavailable
+
 
 def make_engine(url: str) -> sa.Engine:
-    if url.startswith("sqlite"):
-        eng = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    """SQLite waits ``?timeout=`` seconds (default 30) for a writer's lock; PostgreSQL connections are checked
+    before use (``pool_pre_ping``), so after a database restart the pool replaces its dead connections by itself
+    instead of handing them to requests, and a connection attempt gives up after ``connect_timeout`` (default 5 s)
+    rather than the kernel's minutes when the server does not answer."""
+    u = sa.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        timeout = float(u.query.get("timeout", 30))
+        eng = sa.create_engine(u.difference_update_query(["timeout"]),
+                               connect_args={"timeout": timeout, "check_same_thread": False})
 
         @sa.event.listens_for(eng, "connect")
         def _pragma(dbapi_conn, _rec):  # WAL: readers never block the writer; busy_timeout rides out short locks
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return eng
-    return sa.create_engine(url, pool_pre_ping=True)
+    args = {} if "connect_timeout" in u.query else {"connect_timeout": 5}
+    return sa.create_engine(u, pool_pre_ping=True, connect_args=args)
 
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> sa.Engine:
     """The one engine of a database URL in this process (every store, the job table and the queue share it)."""
     return make_engine(url)
+
+
+#: The errors :func:`unavailable` sorts out (the API maps them without naming the driver).
+DB_ERRORS: tuple[type[Exception], ...] = (sa.exc.DBAPIError, sa.exc.TimeoutError)
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy", "disk i/o error")
+
+
+def unavailable(exc: BaseException) -> Unavailable | None:
+    """``exc`` as :class:`~vocsvc.errors.Unavailable` when the database is down, restarting, out of connections
+    or locked, so a caller answers 503 with Retry-After (nothing was written: the transaction rolled back), or
+    None for any other error (a bug or a constraint: a 500 is right).
+
+    >>> unavailable(sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))).status
+    503
+    """
+    if isinstance(exc, sa.exc.TimeoutError):  # every pooled connection is busy
+        return Unavailable("the database has no free connection; retry shortly", retry_after=2)
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return None
+    orig = exc.orig
+    if type(orig).__module__.startswith("sqlite3"):
+        if isinstance(exc, sa.exc.OperationalError) and any(m in str(orig).lower() for m in _SQLITE_BUSY):
+            return Unavailable("the database is busy (locked by another writer); retry shortly", retry_after=1)
+        return None  # "no such table" is an OperationalError too: a 500, not a retry
+    # PostgreSQL: class 08 (connection), 53 (resources), 57 (admin shutdown, cannot connect now), 40 (serialization,
+    # deadlock) are all OperationalError in psycopg; a dropped connection is flagged by SQLAlchemy.
+    if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return Unavailable("the database is unreachable or restarting; retry shortly", retry_after=2)
+    return None
 
 
 def insert_ignore(engine_or_conn, table: sa.Table):

@@ -22,9 +22,10 @@ def due(engine: sa.Engine, now: datetime, limit: int) -> list[Delivery]:
             sa.select(wd).where(wd.c.state == "pending", wd.c.next_at <= now).order_by(wd.c.id).limit(limit))]
 
 
-def record(engine: sa.Engine, delivery_id: int, values: dict) -> None:
-    with engine.begin() as c:
-        c.execute(wd.update().where(wd.c.id == delivery_id, wd.c.state == "pending").values(**values))
+def record(conn, delivery_id: int, values: dict) -> bool:
+    """One attempt's outcome, in the caller's transaction; False if the delivery was no longer pending."""
+    return conn.execute(wd.update().where(wd.c.id == delivery_id, wd.c.state == "pending")
+                        .values(**values)).rowcount == 1
 
 
 def pending_count(engine: sa.Engine) -> int:
