@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "audio"))
 
+# The synthetic contact centres' brands, configured as a deployment would configure its own (the scorecard's
+# company_names); everything else is the default scorecard.
+COMPANIES = ["ShopCo", "NetLine", "Банк Восток", "Интернет Плюс"]
 ITEMS = ("greeting", "verification", "empathy", "interruptions", "hold", "resolution", "further_help", "closing",
          "forbidden", "pii_readback")
 
@@ -30,7 +33,17 @@ def score_calls(calls: list[dict], mono: bool = False, settings=None, analyzer=N
     from vocsvc.audio.call import transcribe_call
     from vocsvc.settings import Settings
 
-    settings = settings or Settings()
+    if settings is None:
+        import yaml as _yaml
+
+        from vocsvc.qa.template import default_path
+
+        base = Settings()
+        card = _yaml.safe_load(default_path(base.models_dir).read_text(encoding="utf-8"))
+        card["company_names"] = COMPANIES
+        path = Path(tempfile.mkdtemp()) / "scorecard.yaml"
+        path.write_text(_yaml.safe_dump(card, allow_unicode=True), encoding="utf-8")
+        settings = base.model_copy(update={"qa_scorecard": path})
     analyzer = analyzer or Analyzer(settings)
     workdir = workdir or Path(tempfile.mkdtemp())
     out = []

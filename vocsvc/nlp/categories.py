@@ -56,8 +56,11 @@ class CategoryMatcher:
     def __call__(self, docs: list[Doc]) -> list[list[str]]:
         out = []
         for doc in docs:
-            lemmas = [t.lemma for t in doc.tokens]
-            words = [t.text.lower() for t in doc.tokens]
+            # punctuation is skipped on both sides: phrases are indexed without it ("чем-то" is three tokens), and
+            # a transcript's commas fall anywhere ("могу ли я, ещё чем-то помочь")
+            toks = [t for t in doc.tokens if t.pos != "PUNCT"]
+            lemmas = [t.lemma for t in toks]
+            words = [t.text.lower() for t in toks]
             found: set[str] = set()
             index = self._index.get(doc.lang, {})
             for i, lemma in enumerate(lemmas):

@@ -30,6 +30,8 @@ class Turn:
     end: float
     text: str
     sentiment: str | None = None
+    sentiment_score: float = 0.0
+    emotion: str | None = None
     categories: list[str] = field(default_factory=list)
     intents: list[tuple[str, float]] = field(default_factory=list)
     pii: list[str] = field(default_factory=list)
@@ -40,6 +42,7 @@ class Turn:
         t = u.get("tags") or {}
         return cls(index, u.get("role", "unknown"), float(u.get("start", 0.0)), float(u.get("end", 0.0)),
                    u.get("text_redacted") or u.get("text") or "", (t.get("sentiment") or {}).get("label"),
+                   float((t.get("sentiment") or {}).get("score") or 0.0), t.get("emotion"),
                    list(t.get("categories", [])), [(i["label"], float(i.get("prob", i.get("score", 0.0))))
                                                    for i in t.get("intents", [])],
                    [p["type"] for p in t.get("pii", [])], [e["label"] for e in t.get("entities", [])])
@@ -78,9 +81,7 @@ class Scorer:
 
         self.card, self.lemmatizer = card, lemmatizer
         phrases = {k: {lang: list(v) for lang, v in by_lang.items()} for k, by_lang in card.phrases.items()}
-        if card.company_names:
-            for lang in ("en", "ru"):
-                phrases.setdefault("company_cue", {}).setdefault(lang, []).extend(card.company_names)
+        self.companies = [_letters(n) for n in card.company_names if _letters(n)]
         self.matcher = CategoryMatcher(None, lemmatizer, cats=phrases)
         self.examples: dict[tuple[str, str], np.ndarray] = {}
         if encoder is not None:
@@ -93,6 +94,9 @@ class Scorer:
         """Per turn: phrase set -> confidence that the turn says it."""
         docs = self.lemmatizer([t.text or " " for t in turns], [lang] * len(turns)) if turns else []
         out: list[dict[str, float]] = [{name: 0.9 for name in found} for found in self.matcher(docs)]
+        for k, t in enumerate(turns):
+            if self.companies and (c := _company(t.text, self.companies)):
+                out[k]["company_cue"] = max(out[k].get("company_cue", 0.0), c)
         if emb is not None and len(emb) == len(turns) and self.examples:
             E = _unit(np.asarray(emb, np.float32))
             for (name, ex_lang), X in self.examples.items():
@@ -157,6 +161,29 @@ def item_value(item: Item, answer) -> float | None:
     return {"yes": 1.0, "no": 0.0}.get(answer)
 
 
+def _letters(text: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def _company(text: str, names: list[str]) -> float:
+    """How well a configured company name is heard in ``text``: Whisper bends brand names ("Банк Восток" ->
+    "банк-ласток", "NetLine" -> "net line"), so windows of words are compared by character similarity."""
+    from difflib import SequenceMatcher
+
+    words = _letters(text).split()
+    best = 0.0
+    for name in names:
+        n = len(name.split())
+        for size in {max(1, n - 1), n, n + 1}:
+            for i in range(max(1, len(words) - size + 1)):
+                window = " ".join(words[i : i + size])
+                r = SequenceMatcher(None, window, name).ratio()
+                best = max(best, r)
+                r2 = SequenceMatcher(None, window.replace(" ", ""), name.replace(" ", "")).ratio()
+                best = max(best, r2)
+    return round(best, 3) if best >= 0.75 else 0.0
+
+
 def _unit(X: np.ndarray) -> np.ndarray:
     return X / np.maximum(np.linalg.norm(X, axis=-1, keepdims=True), 1e-9)
 
@@ -167,6 +194,17 @@ class _Ctx:
         self.agent = [t for t in turns if t.role == "agent"]
         self.customer = [t for t in turns if t.role != "agent"]
         self.end = max((t.end for t in turns), default=0.0)
+        # A speaker's turn is a run of their utterances (Whisper splits one turn at pauses): "the agent's first
+        # turn" and "the last three turns" count runs, as a reviewer would.
+        self.agent_runs: list[list[Turn]] = []
+        prev = None
+        for t in sorted(turns, key=lambda t: (t.start, t.index)):
+            if t.role == "agent":
+                if prev == "agent":
+                    self.agent_runs[-1].append(t)
+                else:
+                    self.agent_runs.append([t])
+            prev = "agent" if t.role == "agent" else "customer"
 
     def said(self, t: Turn, name: str | None) -> float:
         return self.hits[t.index].get(name, 0.0) if name else 0.0
@@ -176,7 +214,7 @@ Answer = tuple[str | int, float, list[int]]
 
 
 def _opening(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
-    first = ctx.agent[: int(rule.get("turns", 1))]
+    first = [t for run in ctx.agent_runs[: int(rule.get("turns", 1))] for t in run]
     if not first:
         return "no", 0.6, []
     confs = []
@@ -190,26 +228,41 @@ def _opening(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
 
 
 def _before_details(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
-    details = [t for t in ctx.agent if ctx.said(t, rule.get("details"))]
-    if not details:
-        return "na", 0.7, []
-    first = details[0]
-    asked = [t for t in ctx.agent if t.index <= first.index and ctx.said(t, rule.get("set"))]
-    if asked:
-        return "yes", min(0.9, ctx.said(asked[0], rule.get("set"))), [asked[0].index, first.index]
-    return "no", 0.75, [first.index]
+    """Verification asked before any account detail. Details: the agent's detail phrases, or an agent turn holding
+    PII or a long number (a card read out). An agent who asks for verification shows the call touches an account
+    even when no detail phrase is heard, so "na" is only for calls with neither."""
+    min_digits = int(rule.get("min_digits", 10))
+    details = [t for t in ctx.agent if ctx.said(t, rule.get("details")) or t.pii
+               or sum(ch.isdigit() for ch in t.text) >= min_digits]
+    asked = next((t for t in ctx.agent if ctx.said(t, rule.get("set"))), None)
+    if asked is None:
+        return ("no", 0.75, [details[0].index]) if details else ("na", 0.7, [])
+    earlier = [d for d in details if d.start < asked.start and d.index != asked.index]
+    if earlier:
+        return "no", 0.75, [earlier[0].index, asked.index]
+    return "yes", min(0.9, ctx.said(asked, rule.get("set"))), [asked.index] + [d.index for d in details[:1]]
+
+
+NEGATIVE_EMOTIONS = {"anger", "disgust", "sadness", "fear"}
 
 
 def _negative(t: Turn) -> bool:
-    return t.sentiment == "negative" or bool(NEGATIVE_CATEGORIES & set(t.categories)) or any(
-        label == "complaint" for label, _p in t.intents)
+    """The customer voices a complaint or a negative feeling: a dissatisfaction / threat phrase, or a clearly
+    negative sentiment that the complaint intent or a negative emotion confirms (sentiment alone also fires on
+    neutral requests like "once a month, so I don't forget")."""
+    if NEGATIVE_CATEGORIES & set(t.categories):
+        return True
+    complaint = max((p for label, p in t.intents if label == "complaint"), default=0.0)
+    return t.sentiment == "negative" and t.sentiment_score <= -0.5 and (
+        complaint >= 0.5 or t.emotion in NEGATIVE_EMOTIONS)
 
 
 def _after_negative(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
     neg = next((t for t in ctx.customer if _negative(t)), None)
     if neg is None:
         return "na", 0.7, []
-    after = [t for t in ctx.agent if t.start >= neg.start and t.index != neg.index][: int(rule.get("turns", 2))]
+    runs = [run for run in ctx.agent_runs if run[-1].start >= neg.start][: int(rule.get("turns", 2))]
+    after = [t for run in runs for t in run]
     said = [t for t in after if ctx.said(t, rule.get("set"))]
     if said:
         return "yes", ctx.said(said[0], rule.get("set")), [neg.index, said[0].index]
@@ -245,7 +298,7 @@ def _said_in(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
         agent = [t for t in ctx.agent if t.start >= ctx.end / 2]
         customer = [t for t in ctx.customer if t.start >= ctx.end / 2]
     elif part == "last_agent_turns":
-        agent, customer = ctx.agent[-int(rule.get("turns", 1)):], []
+        agent, customer = [t for run in ctx.agent_runs[-int(rule.get("turns", 1)):] for t in run], []
     else:
         agent, customer = ctx.agent, ctx.customer
     found = [(ctx.said(t, rule.get("set")), t) for t in agent] + [(ctx.said(t, rule.get("also")), t) for t in customer]
@@ -289,16 +342,21 @@ RULES: dict[str, Callable[[_Ctx, Rule, Item], Answer]] = {
 }
 
 
+FALLBACK_REASONS = ("complaint", "other")  # the tone or "none of these": a topic found beside them is the reason
+
+
 def _reason(ctx: _Ctx) -> dict | None:
-    """The customer's main intent: the most probable intent summed over the customer's turns of the first half
-    (where the reason is usually given), else over all of them; 'other' only when nothing else is there."""
+    """The customer's main intent: intent probabilities summed over the customer's turns of the first half (where
+    the reason is usually given), else over all of them. An angry customer's complaint is the tone, not the topic:
+    a topic intent with some mass wins over it; complaint, then other, only when nothing else is there."""
     for turns in ([t for t in ctx.customer if t.start <= ctx.end / 2], ctx.customer):
         mass: dict[str, float] = defaultdict(float)
         for t in turns:
             for label, p in t.intents:
                 mass[label] += p
-        best = [x for x in sorted(mass.items(), key=lambda x: -x[1]) if x[0] != "other"] or sorted(
-            mass.items(), key=lambda x: -x[1])
+        ranked = sorted(mass.items(), key=lambda x: (-x[1], x[0]))
+        topics = [x for x in ranked if x[0] not in FALLBACK_REASONS and x[1] >= 0.25]
+        best = topics or [x for x in ranked if x[0] == "complaint"] or ranked
         if best:
             label, m = best[0]
             ev = next(t.index for t in turns if any(lb == label for lb, _p in t.intents))
