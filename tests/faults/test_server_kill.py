@@ -13,12 +13,14 @@ from faulthelp import Server, assert_each_once, mention, pending_count, wait_for
 
 
 class Clients:
-    """Threads posting arrays of new mentions until the server goes away; every array is kept with its outcome."""
+    """Threads posting arrays of new mentions back to back until the server goes away (so one is nearly always in
+    flight); every array is kept with its outcome."""
 
-    def __init__(self, base: str, hdr: dict, threads: int = 3, size: int = 10):
+    def __init__(self, base: str, hdr: dict, threads: int = 2, size: int = 8):
         self.base, self.hdr, self.size = base, hdr, size
         self.accepted: list[list[dict]] = []
         self.unanswered: list[list[dict]] = []  # no 2xx: the client does not know, and may send them again
+        self.inflight = 0  # requests sent and not answered yet
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._run, args=(t,), daemon=True) for t in range(threads)]
 
@@ -26,15 +28,17 @@ class Clients:
         with httpx.Client(base_url=self.base, headers=self.hdr, timeout=30) as cl:
             for b in range(1000):
                 body = [mention(f"k{t}-{b}-{i}", i) for i in range(self.size)]
+                with self.lock:
+                    self.inflight += 1
                 try:
                     ok = cl.post("/v1/mentions", json=body).status_code in (200, 201)
                 except httpx.HTTPError:
                     ok = False
                 with self.lock:
+                    self.inflight -= 1
                     (self.accepted if ok else self.unanswered).append(body)
                 if not ok:
                     return  # the server is gone
-                time.sleep(0.2)
 
     def start(self):
         for th in self.threads:
@@ -100,13 +104,13 @@ def test_sigkill_during_bulk_ingest_tagging_and_upload(db_url, tmp_path, setting
 
         up = threading.Thread(target=upload, daemon=True)
         up.start()
-        # SIGKILL the moment the recording starts being stored (clients are still ingesting, the worker tagging)
-        assert wait_for(lambda: any(audio.glob(".upload-*.tmp")), 60, 0.002), "the upload never reached the disk"
+        # SIGKILL while the recording is being stored and an array is on its way (the worker is tagging)
+        assert wait_for(lambda: any(audio.glob(".upload-*.tmp")) and clients.inflight > 0, 60, 0.002), \
+            "the upload never reached the disk with an array in flight"
         srv.kill()
         assert any(audio.glob(".upload-*.tmp"))  # what the kill left: half a recording
         up.join(30)
         clients.join()
-        assert clients.unanswered, "no array was in flight at the kill"
         assert pending_count(db_url) > 0  # accepted, not yet tagged: their tagging tasks died with the server
 
         srv.start()  # a new process on the same database, queue file and data folder
