@@ -25,7 +25,7 @@ def test_automatic_qa_agrees_with_hand_labels(tmp_path):
     if not (have_tools("en") and have_tools("ru")):
         pytest.skip("espeak-ng, festival and sox are needed (make deps-apt)")
     b = _bench()
-    ITEMS, agreement, score_calls = b.ITEMS, b.agreement, b.score_calls  # noqa: N806
+    ITEMS, agreement, score_calls = b.ITEMS, b.agreement, b.score_calls
 
     calls = yaml.safe_load((Path(__file__).parent / "qa_calls.yaml").read_text(encoding="utf-8"))
     assert len(calls) >= 20 and {c["lang"] for c in calls} == {"en", "ru"}
