@@ -13,6 +13,9 @@ from vocsvc.service.mentions import Channel as ChannelQ  # noqa: F401 (the one c
 
 def period(svc, start: datetime | None, end: datetime | None, default_days: int = 30,
            max_days: int | None = 3660) -> tuple[datetime, datetime]:
+    for name, t in (("from", start), ("to", end)):
+        if t is not None and not 1900 <= t.year <= 2200:  # and the default window before `to` stays a date
+            raise ApiError(422, f"`{name}`: a date between 1900 and 2200")
     end_ = to_utc_naive(end) if end else svc.clock.now() + timedelta(seconds=1)
     start_ = to_utc_naive(start) if start else end_ - timedelta(days=default_days)
     if start_ >= end_:
