@@ -37,7 +37,10 @@ def target_url(db_url, tmp_path):
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    from conftest import PG_ADMIN
+    import os
+
+    # not `from conftest import`: several conftest.py exist, and the full suite may have imported another one
+    PG_ADMIN = os.environ.get("VOCSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
     from vocsvc.store.db import engine_for
 

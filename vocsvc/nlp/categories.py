@@ -21,9 +21,13 @@ class _Pattern:
 
 
 class CategoryMatcher:
-    def __init__(self, lexicon_path: Path | None, lemmatizer: Lemmatizer, cats: dict | None = None):
+    def __init__(self, lexicon_path: Path | None, lemmatizer: Lemmatizer, cats: dict | None = None,
+                 skip_punct: bool = False):
         """From a lexicon file, or (``cats``) a mapping ``name -> {lang: [phrases]}`` already loaded (QA
-        scorecards reuse the matcher for their phrase sets)."""
+        scorecards reuse the matcher for their phrase sets). ``skip_punct``: match across the text's punctuation,
+        as the phrases are indexed without it ("чем-то" is three tokens; a transcript's commas fall anywhere).
+        The category lexicon keeps the old behaviour until its model cards are re-measured with it."""
+        self.skip_punct = skip_punct
         if cats is None:
             if lexicon_path is None or not lexicon_path.exists():
                 raise ModelNotFoundError(
@@ -56,9 +60,7 @@ class CategoryMatcher:
     def __call__(self, docs: list[Doc]) -> list[list[str]]:
         out = []
         for doc in docs:
-            # punctuation is skipped on both sides: phrases are indexed without it ("чем-то" is three tokens), and
-            # a transcript's commas fall anywhere ("могу ли я, ещё чем-то помочь")
-            toks = [t for t in doc.tokens if t.pos != "PUNCT"]
+            toks = [t for t in doc.tokens if t.pos != "PUNCT"] if self.skip_punct else doc.tokens
             lemmas = [t.lemma for t in toks]
             words = [t.text.lower() for t in toks]
             found: set[str] = set()

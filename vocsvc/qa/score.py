@@ -82,7 +82,7 @@ class Scorer:
         self.card, self.lemmatizer = card, lemmatizer
         phrases = {k: {lang: list(v) for lang, v in by_lang.items()} for k, by_lang in card.phrases.items()}
         self.companies = [_letters(n) for n in card.company_names if _letters(n)]
-        self.matcher = CategoryMatcher(None, lemmatizer, cats=phrases)
+        self.matcher = CategoryMatcher(None, lemmatizer, cats=phrases, skip_punct=True)
         self.examples: dict[tuple[str, str], np.ndarray] = {}
         if encoder is not None:
             for name, by_lang in card.examples.items():
