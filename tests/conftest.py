@@ -1,3 +1,4 @@
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -34,26 +35,45 @@ def shared_data():
     return SHARED_DATA
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh, empty database per test: a SQLite file, or a new database on the local PostgreSQL."""
+@contextlib.contextmanager
+def pg_database():
+    """A new, empty database on the local PostgreSQL, dropped (with its connections) afterwards."""
     import sqlalchemy as sa
 
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'vocsvc.db'}"
-        return
-    if os.environ.get("VOCSVC_TEST_SKIP_PG") == "1":
-        pytest.skip("VOCSVC_TEST_SKIP_PG=1")
+    from vocsvc.store.db import engine_for
+
     name = f"vocsvc_t_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    from vocsvc.store.db import engine_for
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        engine_for.cache_clear()
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
-    engine_for(url).dispose()
-    engine_for.cache_clear()
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database per test: a SQLite file, or a new database on the local PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vocsvc.db'}"
+        return
+    if os.environ.get("VOCSVC_TEST_SKIP_PG") == "1":
+        pytest.skip("VOCSVC_TEST_SKIP_PG=1")
+    with pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def target_url(db_url, tmp_path):
+    """A second empty database of the same kind as ``db_url`` (to restore a backup into)."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        return
+    with pg_database() as url:
+        yield url

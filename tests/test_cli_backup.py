@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime
 
 import pytest
-import sqlalchemy as sa
 
 VOCSVC = [sys.executable, "-m", "vocsvc.cli"]
 T0 = datetime(2026, 3, 2, 9, 30, 15, 654321)
@@ -29,31 +28,6 @@ def env(db_url, tmp_path):
     e |= {"VOCSVC_DATABASE_URL": db_url, "VOCSVC_CACHE_DIR": str(tmp_path / "cache"),
           "VOCSVC_DATA_DIR": str(tmp_path / "data")}
     return e
-
-
-@pytest.fixture
-def target_url(db_url, tmp_path):
-    """An empty database of the same kind to restore into (PostgreSQL: created as conftest's db_url does)."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    import os
-
-    # not `from conftest import`: several conftest.py exist, and the full suite may have imported another one
-    PG_ADMIN = os.environ.get("VOCSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-    from vocsvc.store.db import engine_for
-
-    name = f"vocsvc_t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    engine_for(url).dispose()
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def seed(url: str) -> None:

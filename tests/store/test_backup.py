@@ -95,31 +95,6 @@ class Writer(threading.Thread):
             self.error = e
 
 
-@pytest.fixture
-def target_url(db_url, tmp_path):
-    """A second empty database of the same kind, made like conftest's db_url (and dropped after)."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    import os
-
-    # not `from conftest import`: several conftest.py exist, and the full suite may have imported another one
-    PG_ADMIN = os.environ.get("VOCSVC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-    from vocsvc.store.db import engine_for
-
-    name = f"vocsvc_t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    engine_for(url).dispose()
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 ROLLUPS = ("metric_rollup", "theme_rollup", "theme_day_rollup")
 
 
