@@ -9,7 +9,7 @@ DEB_PKGS := espeak-ng festival festvox-ru sox
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run serve test install deps-apt eval bench clean
+.PHONY: run demo-cli serve test install deps-apt eval bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,18 @@ deps-apt:
 	  else echo "note: missing Debian packages:$$missing (sudo apt-get install$$missing)"; fi; \
 	fi
 
+# The product with demo data (examples/demo): migrate ./vocsvc.db, load the demo mentions and calls (idempotent: a
+# second run adds nothing and takes seconds), print the demo admin key (created once, kept in
+# <data_dir>/demo-admin.key, mode 0600), then serve the API and console (the calls are transcribed by its worker).
 run: install
+	$(BIN)/vocsvc db upgrade
+	$(BIN)/vocsvc demo load --wait
+	@key=$$($(BIN)/vocsvc demo key) && echo "admin key: $$key"
+	@echo "console: http://127.0.0.1:8000/ui  (sign in with the admin key above)"
+	exec $(BIN)/vocsvc serve
+
+# The command-line demo: tag examples/sample.csv -> out/sample.jsonl.
+demo-cli: install
 	$(BIN)/vocsvc analyze examples/sample.csv -o out/sample.jsonl
 	@echo "wrote out/sample.jsonl (first 3 rows):"; head -n 3 out/sample.jsonl
 

@@ -145,3 +145,32 @@ def test_keys_commands_create_rotate_revoke(tmp_path):
     assert again.returncode == 2 and "no live" in again.stderr
     assert cli("keys", "revoke", k.id).returncode == 0 and verify_key(eng, new, utcnow()) is None
     eng.dispose()
+
+
+def test_demo_load_twice_and_the_demo_key(tmp_path):
+    """`vocsvc demo load` queues the demo data once (JSON counts on stdout); `vocsvc demo key` creates the admin key
+    once, keeps it in <data_dir>/demo-admin.key and prints the same key again."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOCSVC_")} | {
+        "VOCSVC_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}", "VOCSVC_QUEUE_PATH": str(tmp_path / "q.db"),
+        "VOCSVC_DATA_DIR": str(tmp_path / "data")}
+
+    def cli(*a):
+        return subprocess.run([sys.executable, "-m", "vocsvc.cli", *a], env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    refused = cli("demo", "load")
+    assert refused.returncode == 2 and "vocsvc db upgrade" in refused.stderr
+    assert cli("db", "upgrade").returncode == 0
+    first = cli("demo", "load")
+    assert first.returncode == 0, first.stderr
+    got = json.loads(first.stdout)
+    assert got["mentions_created"] > 300 and got["calls_submitted"] == 4 and got["mentions_existing"] == 0
+    second = json.loads(cli("demo", "load").stdout)
+    assert second == {"mentions_created": 0, "mentions_existing": got["mentions_created"], "calls_submitted": 0,
+                      "calls_existing": 4}
+    k1, k2 = cli("demo", "key"), cli("demo", "key")
+    assert k1.returncode == 0 and k1.stdout.strip().startswith("vk_") and k2.stdout == k1.stdout
+    assert (tmp_path / "data" / "demo-admin.key").read_text().strip() == k1.stdout.strip()
+    assert cli("demo", "load", "--dir", str(tmp_path / "nowhere")).returncode == 2

@@ -291,6 +291,44 @@ def _cmd_themes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vocsvc.service import demo
+    from vocsvc.service.core import Service
+    from vocsvc.settings import get_settings
+    from vocsvc.store.migrate import UnmigratedDatabase, check_migrated
+
+    svc = Service(get_settings(), run_workers=False)  # no loops: `vocsvc serve` transcribes what this queues
+    try:
+        check_migrated(svc.engine)
+    except UnmigratedDatabase as e:
+        print(f"vocsvc: error: {e}", file=sys.stderr)
+        return 2
+    if args.demo_command == "key":
+        path = Path(args.file) if args.file else Path(svc.settings.data_dir) / "demo-admin.key"
+        plain, created = demo.admin_key(svc, path)
+        print(plain)
+        print(f"vocsvc demo: {'created the' if created else 'the'} admin key 'demo-admin', kept in {path}",
+              file=sys.stderr)
+        return 0
+
+    def say(msg: str) -> None:
+        print(f"vocsvc demo: {msg} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    folder = Path(args.dir) if args.dir else demo.default_dir()
+    out = demo.load(svc, folder, svc.clock.now())
+    say(f"{out['mentions_created']} mentions new, {out['mentions_existing']} already loaded; "
+        f"{out['calls_submitted']} calls queued, {out['calls_existing']} already there (from {folder})")
+    if args.wait:
+        out |= demo.settle(svc, progress=say)
+    if out["calls_submitted"]:
+        say("the calls are transcribed by `vocsvc serve` (its in-process worker) or `vocsvc worker`")
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def _cmd_models_check(args: argparse.Namespace) -> int:
     from vocsvc.registry import check_registry
     from vocsvc.settings import get_settings
@@ -419,6 +457,21 @@ def build_parser() -> argparse.ArgumentParser:
     thsub = th.add_subparsers(dest="themes_command", required=True)
     thsub.add_parser("discover", help="re-discover themes over every stored embedding (ids of matches stay)")
     th.set_defaults(func=_cmd_themes)
+    dm = sub.add_parser("demo", help="demo data: synthetic mentions and calls of a fictional operator (examples/demo)")
+    dmsub = dm.add_subparsers(dest="demo_command", required=True)
+    dml = dmsub.add_parser("load", help="load the demo mentions and calls (idempotent: a second load adds nothing)",
+                           description="Ingest examples/demo/mentions.jsonl (source 'demo', dated relative to now) "
+                           "and queue examples/demo/calls.yaml's recordings for transcription. Prints the counts "
+                           "as JSON.")
+    dml.add_argument("--dir", default=None, help="the demo folder (mentions.jsonl, calls.yaml); default: "
+                     "examples/demo of this source checkout")
+    dml.add_argument("--wait", action="store_true", help="tag the mentions here and discover themes before "
+                     "returning (about half a minute the first time), instead of leaving it to the worker")
+    dmk = dmsub.add_parser("key", help="print the demo admin key, creating it (name demo-admin) the first time",
+                           description="The plain key is kept in <data_dir>/demo-admin.key (mode 0600) and printed "
+                           "on every run; a key that no longer works (revoked, another database) is replaced.")
+    dmk.add_argument("--file", default=None, help="where the key is kept (default <data_dir>/demo-admin.key)")
+    dm.set_defaults(func=_cmd_demo)
 
     m = sub.add_parser("models", help="model registry")
     msub = m.add_subparsers(dest="models_command", required=True)
