@@ -31,6 +31,8 @@ AUDITED: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
     ("POST", "/v1/alerts/{alert_id}/close"): ("alert.close", "alert", "alert_id"),
     ("POST", "/v1/alerts/{alert_id}/assign"): ("alert.assign", "alert", "alert_id"),
     ("POST", "/v1/themes/discover"): ("themes.discover", None, None),
+    ("PATCH", "/v1/themes/{theme_id}"): ("theme.rename", "theme", "theme_id"),
+    ("POST", "/v1/themes/{theme_id}/merge"): ("theme.merge", "theme", "theme_id"),
     ("GET", "/v1/audit"): ("audit.read", None, None),
 }
 
@@ -40,7 +42,7 @@ class AuditLog:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in ("GET", "POST", "PUT"):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         status = [500]
         body = bytearray()

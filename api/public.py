@@ -112,12 +112,19 @@ class ThemePublic(Public):
     significant: bool
     emerging: bool
     examples: list[ExamplePublic] = []
+    auto_label: str | None = None  # the discovered label (`label` is a person's where they renamed the theme)
+    # NPS (CSAT) of the period's mentions minus the same without this theme's mentions, in points: negative, the
+    # theme drags the score down; null: the theme has no answers (ratings) in the period, or nothing else has
+    nps_impact: float | None = None
+    csat_impact: float | None = None
 
 
 class ThemeDetail(ThemePublic):
     size_at_discovery: int
     first_seen: UtcTime
     interval: str
+    merged_into: str | None = None  # this theme was merged into that one (where its documents went)
+    merged_from: list[str] = []  # themes merged into this one, directly or through a chain
 
 
 class ThemesPage(Page[ThemePublic]):

@@ -52,3 +52,14 @@ class KeyIn(Strict):
 
 class RotateIn(Strict):
     grace_hours: float | None = Field(None, ge=0, le=24 * 90, description="unset: VOCSVC_KEY_ROTATE_GRACE_HOURS")
+
+
+class ThemeRenameIn(Strict):
+    label: str | None = Field(..., max_length=200, description="the theme's label from now on, also after "
+                              "re-discovery: 1 to 80 characters once stripped, no control characters; null: the "
+                              "discovered label again")
+
+
+class ThemeMergeIn(Strict):
+    into: str = Field(..., min_length=1, max_length=64, description="id of the theme that takes this theme's "
+                      "documents (now and after re-discovery)")

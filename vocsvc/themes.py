@@ -278,3 +278,21 @@ def _stable_ids(centroids: np.ndarray, previous: ThemeModel | None, threshold: f
             taken.add(i)
         out.append(i)
     return out
+
+
+def resolve_merges(merged_into: dict[str, str]) -> dict[str, str]:
+    """The theme each merged theme's documents belong to, following chains (A -> B, B -> C: A and B go to C).
+    Ids caught in a loop (only concurrent merges can make one) stay where they are: they are left out.
+
+    >>> resolve_merges({"a": "b", "b": "c", "x": "y", "y": "x"})
+    {'a': 'c', 'b': 'c'}
+    """
+    out: dict[str, str] = {}
+    for start, into in merged_into.items():
+        seen, cur = {start}, into
+        while cur in merged_into and cur not in seen:
+            seen.add(cur)
+            cur = merged_into[cur]
+        if cur not in seen:
+            out[start] = cur
+    return out

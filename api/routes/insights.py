@@ -12,7 +12,7 @@ from api.problems import ApiError
 from api.public import (AlertDetail, AlertPublic, DiscoverResult, MetricFiguresPublic, MetricGroup, MetricsPublic, Page, SearchHitPublic, SearchPage,
                         ThemeDetail, ThemeDocPublic, ThemePublic, ThemesPage)
 from api.routes.common import ChannelQ, period
-from api.schemas import AssignIn, NoteIn, ReplyIn
+from api.schemas import AssignIn, NoteIn, ReplyIn, ThemeMergeIn, ThemeRenameIn
 from vocsvc.alerting import AlertStateError
 from vocsvc.clock import iso_z, to_utc_naive
 from vocsvc.service import alerts as alert_service
@@ -57,15 +57,36 @@ def get_theme(theme_id: str, start: datetime | None = Query(None, alias="from"),
               end: datetime | None = Query(None, alias="to"), channel: ChannelQ | None = None,
               lang: Lang | None = None, product: str | None = None,
               interval: Literal["day", "week"] | None = None, s=Depends(svc), key=Depends(require("marketing"))):
+    return _detail(s, theme_id, start, end, channel, lang, product, interval)
+
+
+def _detail(s, theme_id, start=None, end=None, channel=None, lang=None, product=None, interval=None) -> ThemeDetail:
     row = theme_service.theme(s.engine, theme_id)
     stats, start_, end_, iv = _themes(s, start, end, channel, lang, product, interval)
+    merged = theme_service.merged_map(s.engine)
     found = next((t for t in stats.themes if t.id == theme_id), None) or theme_service.ThemeStat(
-        id=theme_id, label=row.label, keyphrases=row.keyphrases, active=row.active, volume=0, share=0.0,
-        net_sentiment=None, series=[], previous_volume=0, previous_share=0.0, change_pct=None, z=0.0,
-        significant=False, emerging=False)
+        id=theme_id, label=row.shown_label, keyphrases=row.keyphrases, active=row.active and theme_id not in merged,
+        volume=0, share=0.0, net_sentiment=None, series=[], previous_volume=0, previous_share=0.0, change_pct=None,
+        z=0.0, significant=False, emerging=False, auto_label=row.label)
     theme_service.with_examples(s.engine, [found], start_, end_, k=5)
     return ThemeDetail(**ThemePublic.model_validate(found).model_dump(), size_at_discovery=row.size,
-                       first_seen=row.first_seen, interval=iv)
+                       first_seen=row.first_seen, interval=iv,
+                       merged_into=merged.get(theme_id, row.merged_into) if row.merged_into else None,
+                       merged_from=sorted(k for k, v in merged.items() if v == theme_id))
+
+
+@router.patch("/themes/{theme_id}", tags=["themes"], response_model=ThemeDetail,
+              summary="Rename a theme (kept across re-discovery; null: the discovered label again)")
+def rename_theme(theme_id: str, body: ThemeRenameIn, s=Depends(svc), key=Depends(require("marketing"))):
+    theme_service.rename(s.engine, theme_id, body.label, key.name, s.clock.now())
+    return _detail(s, theme_id)
+
+
+@router.post("/themes/{theme_id}/merge", tags=["themes"], response_model=ThemeDetail,
+             summary="Merge a theme into another: its documents move there, now and after re-discovery")
+def merge_theme(theme_id: str, body: ThemeMergeIn, s=Depends(svc), key=Depends(require("marketing"))):
+    into = theme_service.merge(s.engine, theme_id, body.into, key.name, s.clock.now())
+    return _detail(s, into.id)
 
 
 @router.get("/themes/{theme_id}/mentions", tags=["themes"], response_model=Page[ThemeDocPublic],

@@ -182,11 +182,19 @@ class ThemeRow:
     active: bool
     first_seen: datetime
     updated_at: datetime
+    user_label: str | None = None  # theme_edits: a person's label, shown instead of the discovered ``label``
+    merged_into: str | None = None  # theme_edits: merged into this one (chains: vocsvc.themes.resolve_merges)
+
+    @property
+    def shown_label(self) -> str:
+        return self.user_label or self.label
 
     @classmethod
     def from_row(cls, r) -> ThemeRow:
+        """A ``themes`` row, with its edit where the query joined ``theme_edits`` (``user_label``, ``merged_into``)."""
+        m = r._mapping
         return cls(r.id, r.label, _json(r.keyphrases, []), r.centroid, r.floor, r.size, bool(r.active),
-                   r.first_seen, r.updated_at)
+                   r.first_seen, r.updated_at, m.get("user_label"), m.get("merged_into"))
 
 
 @dataclass(slots=True)

@@ -91,6 +91,9 @@ mentions = sa.Table(
     sa.Index("ix_mentions_channel_created", "channel", "created_at"),
     sa.Index("ix_mentions_stats", "state", "created_at", "theme_id", "sentiment", "channel", "lang", "product"),
     sa.Index("ix_mentions_theme_created", "theme_id", "created_at"),
+    sa.Index("ix_mentions_theme_scores", "theme_id", "created_at", "nps", "rating", "channel", "lang", "product",
+             sqlite_where=sa.text("nps IS NOT NULL OR rating IS NOT NULL"),  # NPS / CSAT impact per theme,
+             postgresql_where=sa.text("nps IS NOT NULL OR rating IS NOT NULL")),  # index-only over answers
 )
 
 mention_labels = sa.Table(  # every calibrated intent and phrase category of a tagged mention, for filtering
@@ -180,6 +183,15 @@ themes = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("first_seen", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+theme_edits = sa.Table(  # what people changed on a theme; re-discovery rewrites ``themes``, never this
+    "theme_edits", metadata,
+    sa.Column("theme_id", sa.String(32), primary_key=True),
+    sa.Column("label", sa.String(300)),  # NULL: the discovered label
+    sa.Column("merged_into", sa.String(32)),  # its documents (now and after re-discovery) go to this theme
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
 )
 
 alerts = sa.Table(
@@ -283,4 +295,4 @@ audit_log = sa.Table(  # who did what to which object; ids and counts only, neve
 
 __all__ = ["audit_log", "metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "themes",
            "alerts", "alert_mentions", "alert_events", "webhook_deliveries", "metric_rollup", "theme_rollup", "mention_labels",
-           "theme_day_rollup"]
+           "theme_day_rollup", "theme_edits"]

@@ -1,6 +1,7 @@
 """Themes in the service database: the active model's rows, document embeddings for discovery, theme ids of
-documents, and the per-day counts statistics are made of (rollups for whole days, rows for the edges). SQL only:
-discovery and the statistics themselves are vocsvc.themes / vocsvc.service.themes."""
+documents, the per-day counts statistics are made of (rollups for whole days, rows for the edges), NPS / rating
+counters per theme, and people's edits (labels, merges: ``theme_edits``, which re-discovery leaves alone). SQL
+only: discovery and the statistics themselves are vocsvc.themes / vocsvc.service.themes."""
 from __future__ import annotations
 
 import json
@@ -11,14 +12,20 @@ import numpy as np
 import sqlalchemy as sa
 
 from vocsvc.store.rollups import documents_select, rebuild_themes
-from vocsvc.store.rows import ExampleRow, ThemeCounts, ThemeDocRow, ThemeRow
-from vocsvc.store.schema import mentions, theme_day_rollup, theme_rollup, themes, utterances
+from vocsvc.store.rows import ExampleRow, MetricCounts, ThemeCounts, ThemeDocRow, ThemeRow
+from vocsvc.store.schema import mentions, theme_day_rollup, theme_edits, theme_rollup, themes, utterances
 from vocsvc.store.timespan import split_days
 
 
 def active_signature(engine: sa.Engine) -> tuple:
+    """Changes when the active themes or the merges change (merges are only ever added: a count and the newest
+    edit time tell them apart)."""
+    e = theme_edits.c
+    merged = sa.select(sa.func.count(), sa.func.max(e.updated_at)).where(e.merged_into.is_not(None)).subquery()
     with engine.connect() as c:
-        return tuple(c.execute(sa.select(sa.func.count(), sa.func.max(themes.c.updated_at))
+        return tuple(c.execute(sa.select(sa.func.count(), sa.func.max(themes.c.updated_at),
+                                         sa.select(merged.c[0]).scalar_subquery(),
+                                         sa.select(merged.c[1]).scalar_subquery())
                                .where(themes.c.active.is_(True))).one())
 
 
@@ -28,9 +35,14 @@ def active(engine: sa.Engine) -> list[ThemeRow]:
             sa.select(themes).where(themes.c.active.is_(True)).order_by(themes.c.size.desc()))]
 
 
+def _with_edits() -> sa.Select:
+    return sa.select(themes, theme_edits.c.label.label("user_label"), theme_edits.c.merged_into) \
+        .outerjoin(theme_edits, theme_edits.c.theme_id == themes.c.id)
+
+
 def get(engine: sa.Engine, theme_id: str) -> ThemeRow | None:
     with engine.connect() as c:
-        r = c.execute(sa.select(themes).where(themes.c.id == theme_id)).first()
+        r = c.execute(_with_edits().where(themes.c.id == theme_id)).first()
     return ThemeRow.from_row(r) if r else None
 
 
@@ -38,7 +50,43 @@ def by_ids(engine: sa.Engine, ids: list[str]) -> dict[str, ThemeRow]:
     if not ids:
         return {}
     with engine.connect() as c:
-        return {r.id: ThemeRow.from_row(r) for r in c.execute(sa.select(themes).where(themes.c.id.in_(ids)))}
+        return {r.id: ThemeRow.from_row(r) for r in c.execute(_with_edits().where(themes.c.id.in_(ids)))}
+
+
+def merges(engine: sa.Engine) -> dict[str, str]:
+    """{theme id: the theme it was merged into}, as people merged them (chains unresolved)."""
+    e = theme_edits.c
+    with engine.connect() as c:
+        return dict(c.execute(sa.select(e.theme_id, e.merged_into).where(e.merged_into.is_not(None))).all())
+
+
+def _upsert_edit(c, theme_id: str, values: dict) -> None:
+    if c.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    c.execute(insert(theme_edits).values(theme_id=theme_id, **values)
+              .on_conflict_do_update(index_elements=["theme_id"], set_=values))
+
+
+def rename(engine: sa.Engine, theme_id: str, label: str | None, actor: str, now: datetime) -> None:
+    """Set (None: drop) a theme's own label; the discovered label stays in ``themes``."""
+    with engine.begin() as c:
+        _upsert_edit(c, theme_id, {"label": label, "updated_at": now, "updated_by": actor})
+
+
+def merge(engine: sa.Engine, theme_id: str, into_id: str, sources: list[str], target: str, actor: str,
+          now: datetime) -> int:
+    """Record ``theme_id`` merged into ``into_id``, move the documents of ``sources`` (the theme and any merged
+    into it) to ``target`` (where ``into_id``'s chain ends) and recount the theme rollups, in one transaction.
+    Returns how many documents moved."""
+    moved = 0
+    with engine.begin() as c:
+        _upsert_edit(c, theme_id, {"merged_into": into_id, "updated_at": now, "updated_by": actor})
+        for table in (mentions, utterances):
+            moved += c.execute(table.update().where(table.c.theme_id.in_(sources)).values(theme_id=target)).rowcount
+        rebuild_themes(c)
+    return moved
 
 
 def save_active(engine: sa.Engine, rows: list[ThemeRow], now: datetime) -> None:
@@ -141,6 +189,25 @@ def day_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str |
     return out
 
 
+def score_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None,
+                 lang: str | None = None, product: str | None = None) -> list[MetricCounts]:
+    """NPS answers (promoters 9-10, detractors 0-6) and 1-5 ratings (satisfied: 4-5) of the period's mentions per
+    theme (key None: no theme), in one grouped query over the rows (``nps_n``, ``promoters``, ``detractors``,
+    ``rating_n``, ``satisfied`` set; the other counters 0). Calls have no scores."""
+    m, one = mentions.c, sa.literal(1)
+    q = sa.select(m.theme_id, sa.func.count(m.nps), sa.func.sum(sa.case((m.nps >= 9, one), else_=0)),
+                  sa.func.sum(sa.case((m.nps <= 6, one), else_=0)), sa.func.count(m.rating),
+                  sa.func.sum(sa.case((m.rating >= 4, one), else_=0))) \
+        .where(m.created_at >= start, m.created_at < end, sa.or_(m.nps.is_not(None), m.rating.is_not(None))) \
+        .group_by(m.theme_id)
+    for col, val in ((m.channel, channel), (m.lang, lang), (m.product, product)):
+        if val is not None:
+            q = q.where(col == val)
+    with engine.connect() as c:
+        return [MetricCounts(r[0] or None, nps_n=int(r[1]), promoters=int(r[2] or 0), detractors=int(r[3] or 0),
+                             rating_n=int(r[4]), satisfied=int(r[5] or 0)) for r in c.execute(q)]
+
+
 def examples(engine: sa.Engine, theme_ids: list[str], start: datetime, end: datetime, k: int = 3
              ) -> dict[str, list[ExampleRow]]:
     """The newest ``k`` readable mentions of each theme in the period: one statement of per-theme LIMIT queries
@@ -161,14 +228,16 @@ def examples(engine: sa.Engine, theme_ids: list[str], start: datetime, end: date
     return {t: [e for _, e in sorted(rows, key=lambda x: x[0], reverse=True)] for t, rows in got.items()}
 
 
-def theme_documents(engine: sa.Engine, theme_id: str, start: datetime, end: datetime, limit: int, offset: int
-                    ) -> tuple[list[ThemeDocRow], int]:
+def theme_documents(engine: sa.Engine, theme_id: str | list[str], start: datetime, end: datetime, limit: int,
+                    offset: int) -> tuple[list[ThemeDocRow], int]:
+    """Documents of a theme (or of several: a theme and those merged into it) in the period, newest first."""
+    ids = [theme_id] if isinstance(theme_id, str) else theme_id
     m = sa.select(sa.literal("mention").label("kind"), mentions.c.id, mentions.c.channel, mentions.c.created_at,
                   mentions.c.text_redacted, mentions.c.sentiment).where(
-        mentions.c.theme_id == theme_id, mentions.c.created_at >= start, mentions.c.created_at < end)
+        mentions.c.theme_id.in_(ids), mentions.c.created_at >= start, mentions.c.created_at < end)
     u = sa.select(sa.literal("utterance").label("kind"), utterances.c.id, sa.literal("call").label("channel"),
                   utterances.c.created_at, utterances.c.text_redacted, utterances.c.sentiment).where(
-        utterances.c.theme_id == theme_id, utterances.c.created_at >= start, utterances.c.created_at < end)
+        utterances.c.theme_id.in_(ids), utterances.c.created_at >= start, utterances.c.created_at < end)
     un = sa.union_all(m, u).subquery()
     with engine.connect() as c:
         total = c.execute(sa.select(sa.func.count()).select_from(un)).scalar()
