@@ -307,6 +307,13 @@ class UtterancePublic(Public):
     tags: dict[str, Any] | None
 
 
+class ReviewEventPublic(Public):
+    at: UtcTime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
 class ReviewPublic(Public):
     reviewer: str
     score: float | None
@@ -315,6 +322,15 @@ class ReviewPublic(Public):
     corrections: list[dict[str, Any]]
     created_at: UtcTime
     updated_at: UtcTime
+    status: str = "draft"  # draft | submitted | acknowledged | disputed | resolved
+    disputes: dict[str, str] = {}
+    resolution: str | None = None
+    history: list[ReviewEventPublic] = []
+
+    @classmethod
+    def from_detail(cls, d, history) -> ReviewPublic:
+        return cls.model_validate(d.review).model_copy(
+            update={"history": [ReviewEventPublic.model_validate(e) for e in history]})
 
 
 class EvidencePublic(Public):
@@ -353,15 +369,22 @@ class CallDetailPublic(CallSummary):
     utterances: list[UtterancePublic]
     review: ReviewPublic | None
     qa: QaPublic | None = None
+    sentiment_by_quarter: dict[str, list[float | None]] = {}  # customer / agent: mean score per quarter of the call
+    longest_silence: dict[str, float] | None = None  # {"start", "seconds"}
 
     @classmethod
-    def from_detail(cls, d):
+    def from_detail(cls, d, history=()):
+        from vocsvc.service.calls import longest_silence, sentiment_by_quarter
+
         r = d.call
+        gap = longest_silence(d.utterances, r.duration) if r.state == "ready" else None
         return cls.from_row(
             r, metrics=r.metrics, error=(r.metrics or {}).get("error") if r.state == "failed" else None,
             rollups=r.rollups, utterances=[UtterancePublic.model_validate(u) for u in d.utterances],
-            review=ReviewPublic.model_validate(d.review) if d.review else None,
-            qa=QaPublic.model_validate(d.qa) if d.qa else None)
+            review=ReviewPublic.from_detail(d, history) if d.review else None,
+            qa=QaPublic.model_validate(d.qa) if d.qa else None,
+            sentiment_by_quarter=sentiment_by_quarter(d.utterances, r.duration) if r.state == "ready" else {},
+            longest_silence={"start": gap[0], "seconds": gap[1]} if gap else None)
 
 
 class AgreementItemPublic(Public):

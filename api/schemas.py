@@ -54,6 +54,14 @@ class RotateIn(Strict):
     grace_hours: float | None = Field(None, ge=0, le=24 * 90, description="unset: VOCSVC_KEY_ROTATE_GRACE_HOURS")
 
 
+class ReviewActionIn(Strict):
+    """A workflow step on an evaluation: a dispute gives a reason per scorecard item; resolve may say how."""
+
+    reasons: dict[str, str] | None = Field(None, max_length=100,
+                                           description="dispute: {item id: why the verdict is wrong}")
+    comment: str | None = Field(None, max_length=5000)
+
+
 class ThemeRenameIn(Strict):
     label: str | None = Field(..., max_length=200, description="the theme's label from now on, also after "
                               "re-discovery: 1 to 80 characters once stripped, no control characters; null: the "

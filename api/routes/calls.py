@@ -23,7 +23,7 @@ from api.public import (
     ReviewPublic,
 )
 from api.routes.common import csv_lines, period
-from api.schemas import ReviewIn
+from api.schemas import ReviewActionIn, ReviewIn
 from vocsvc.clock import to_utc_naive
 from vocsvc.service import calls as service
 from vocsvc.service import keys as keys_service
@@ -63,11 +63,11 @@ def get_job(job_id: str, s=Depends(svc), key=Depends(require("ingest", "qa"))):
                      finished_at=job.finished_at)
 
 
-@router.get("/calls", response_model=Page[CallSummary], summary="Calls for QA, filtered and paginated")
-def list_calls(
+def call_filters(
     start: datetime | None = Query(None, alias="from"), end: datetime | None = Query(None, alias="to"),
-    agent_id: str | None = None, language: Literal["ru", "en"] | None = None, intent: str | None = None,
-    emotion: str | None = None, category: str | None = None,
+    agent_id: str | None = Query(None, max_length=200), language: Literal["ru", "en"] | None = None,
+    intent: str | None = Query(None, max_length=64), emotion: str | None = Query(None, max_length=32),
+    category: str | None = Query(None, max_length=64),
     customer_sentiment: Literal["negative", "neutral", "positive"] | None = None,
     min_silence_share: float | None = Query(None, ge=0, le=1), overtalk: bool | None = None,
     has_pii: bool | None = None, reviewed: bool | None = None,
@@ -75,22 +75,41 @@ def list_calls(
     reason: str | None = Query(None, max_length=64, description="the customer's main intent"),
     outcome: Literal["resolved", "follow_up", "escalated", "unresolved"] | None = None,
     min_qa_score: float | None = Query(None, ge=0, le=100), max_qa_score: float | None = Query(None, ge=0, le=100),
-    limit: int = Query(50, ge=1, le=500), cursor: str | None = None,
-    s=Depends(svc), key=Depends(require("qa")),
-):
+) -> dict:
+    """The calls filters, shared by the list, its CSV export and the console's calls page."""
+    return dict(customer_sentiment=customer_sentiment, intent=intent, emotion=emotion, category=category,
+                start=to_utc_naive(start) if start else None, end=to_utc_naive(end) if end else None,
+                agent_id=agent_id, language=language, has_pii=has_pii, reviewed=reviewed, state=state,
+                min_silence_share=min_silence_share, overtalk=overtalk, reason=reason, outcome=outcome,
+                min_qa_score=min_qa_score, max_qa_score=max_qa_score)
+
+
+@router.get("/calls", response_model=Page[CallSummary], summary="Calls for QA, filtered and paginated")
+def list_calls(f: dict = Depends(call_filters), limit: int = Query(50, ge=1, le=500), cursor: str | None = None,
+               s=Depends(svc), key=Depends(require("qa"))):
     off = decode_cursor(cursor)
-    rows, total = service.page(
-        s, limit, off, customer_sentiment=customer_sentiment, intent=intent, emotion=emotion, category=category,
-        start=to_utc_naive(start) if start else None, end=to_utc_naive(end) if end else None, agent_id=agent_id,
-        language=language, has_pii=has_pii, reviewed=reviewed, state=state, min_silence_share=min_silence_share,
-        overtalk=overtalk, reason=reason, outcome=outcome, min_qa_score=min_qa_score, max_qa_score=max_qa_score)
+    rows, total = service.page(s, limit, off, **f)
     return page([CallSummary.from_row(r) for r in rows], off, limit, total)
+
+
+CALL_COLUMNS = ["id", "state", "started_at", "agent_id", "customer_id", "language", "duration", "channels",
+                "silence_share", "overtalk_seconds", "customer_sentiment", "has_pii", "reviewed", "qa_score", "reason",
+                "outcome"]
+
+
+@router.get("/calls/export", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}},
+            summary="The filtered calls as CSV (every page)")
+def export_calls(f: dict = Depends(call_filters), s=Depends(svc), key=Depends(require("qa"))):
+    rows = (CallSummary.from_row(r).model_dump(mode="json", include=set(CALL_COLUMNS))
+            for r in service.export_rows(s, **f))
+    return StreamingResponse(csv_lines(rows, CALL_COLUMNS), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
 
 
 @router.get("/calls/{call_id}", response_model=CallDetailPublic,
             summary="One call: metrics, role-attributed redacted utterances with tags, rollups")
 def get_call(call_id: str, s=Depends(svc), key=Depends(require("qa"))):
-    return CallDetailPublic.from_detail(service.detail(s, call_id))
+    return CallDetailPublic.from_detail(service.detail(s, call_id), qa_service.history(s, call_id))
 
 
 @router.get("/calls/{call_id}/audio", summary="The call's audio with PII silenced (WAV)", response_class=FileResponse,
@@ -101,10 +120,25 @@ def get_call_audio(call_id: str, s=Depends(svc), key=Depends(require("qa"))):
 
 
 @router.put("/calls/{call_id}/review", response_model=ReviewPublic,
-            summary="A QA verdict: score, checklist, comment and corrected tags")
+            summary="A QA verdict: score, checklist, comment and corrected tags (a draft, or a disputed evaluation)")
 def put_review(call_id: str, body: ReviewIn, s=Depends(svc), key=Depends(require("qa"))):
-    return service.review(s, call_id, key.name, body.score, body.checklist, body.comment,
-                          [c.model_dump() for c in body.corrections])
+    service.review(s, call_id, key.name, body.score, body.checklist, body.comment,
+                   [c.model_dump() for c in body.corrections])
+    return ReviewPublic.from_detail(service.detail(s, call_id), qa_service.history(s, call_id))
+
+
+@router.post("/calls/{call_id}/review/{action}", response_model=ReviewPublic,
+             summary="The evaluation's workflow: submit, acknowledge, dispute (reasons per item) or resolve")
+def review_action(call_id: str, action: Literal["submit", "acknowledge", "dispute", "resolve"],
+                  body: ReviewActionIn | None = None, s=Depends(svc), key=Depends(require("qa"))):
+    qa_service.act(s, call_id, action, key.name, body.reasons if body else None, body.comment if body else None)
+    return ReviewPublic.from_detail(service.detail(s, call_id), qa_service.history(s, call_id))
+
+
+@router.post("/calls/{call_id}/swap-roles", response_model=CallDetailPublic,
+             summary="Swap agent and customer (detection was wrong); metrics, labels and QA are recomputed")
+def swap_roles(call_id: str, s=Depends(svc), key=Depends(require("qa"))):
+    return CallDetailPublic.from_detail(service.swap_roles(s, call_id, key.name), qa_service.history(s, call_id))
 
 
 @router.get("/feedback/export", response_class=StreamingResponse,

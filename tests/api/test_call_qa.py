@@ -91,3 +91,61 @@ def test_call_is_scored_on_ingest_and_reviewers_override(api, call_wav):
     assert ag["outcomes"] == {"resolved": 1} and ag["talk_ratio"] is not None
     assert api.get("/v1/agents/nobody/qa", "qa").json()["calls"] == 0
     assert api.get("/v1/agents/ivan/qa", "marketing").status_code == 403
+
+
+@pytest.mark.slow
+def test_evaluation_workflow_swap_and_export(api, call_wav):
+    with open(call_wav, "rb") as f:
+        call_id = api.post("/v1/calls", "ingest", files={"file": ("qa.wav", f, "audio/wav")},
+                           data={"agent_channel": "left", "agent_id": "olga"}).json()["call_id"]
+    api.drain()
+    call = api.get(f"/v1/calls/{call_id}", "qa").json()
+    assert call["review"] is None
+    q = call["sentiment_by_quarter"]
+    assert len(q["customer"]) == 4 and any(v is not None for v in q["customer"]) and len(q["agent"]) == 4
+    gap = call["longest_silence"]
+    assert gap["seconds"] > 0 and 0 <= gap["start"] <= call["duration"]
+    # no evaluation yet: no workflow
+    assert api.post(f"/v1/calls/{call_id}/review/submit", "qa").status_code == 404
+
+    r = api.put(f"/v1/calls/{call_id}/review", "qa", json={"checklist": {"greeting": "yes"}, "comment": "ok"})
+    assert r.status_code == 200 and r.json()["status"] == "draft" and r.json()["history"][0]["action"] == "save"
+    assert api.post(f"/v1/calls/{call_id}/review/acknowledge", "qa").status_code == 409  # a draft: submit first
+    assert api.post(f"/v1/calls/{call_id}/review/submit", "qa").json()["status"] == "submitted"
+    locked = api.put(f"/v1/calls/{call_id}/review", "qa", json={"checklist": {"greeting": "no"}})
+    assert locked.status_code == 409 and "submitted" in locked.json()["detail"]
+    assert api.post(f"/v1/calls/{call_id}/review/dispute", "qa", json={}).status_code == 422  # no reasons
+    assert api.post(f"/v1/calls/{call_id}/review/dispute", "qa",
+                    json={"reasons": {"no_such_item": "x"}}).status_code == 422
+    d = api.post(f"/v1/calls/{call_id}/review/dispute", "qa",
+                 json={"reasons": {"greeting": "the agent gave no name"}})
+    assert d.status_code == 200 and d.json()["status"] == "disputed"
+    assert d.json()["disputes"] == {"greeting": "the agent gave no name"}
+    assert api.put(f"/v1/calls/{call_id}/review", "qa", json={"checklist": {"greeting": "no"}}).status_code == 200
+    done = api.post(f"/v1/calls/{call_id}/review/resolve", "qa", json={"comment": "agreed: no name"}).json()
+    assert done["status"] == "resolved" and done["resolution"] == "agreed: no name"
+    assert [e["action"] for e in done["history"]] == ["save", "submit", "dispute", "save", "resolve"]
+    assert api.post(f"/v1/calls/{call_id}/review/submit", "qa").status_code == 409  # final
+    assert api.post(f"/v1/calls/{call_id}/review/submit", "marketing").status_code == 403
+
+    # swap: every role flips, talk time follows, the customer's sentiment and QA are recomputed; twice is a no-op
+    before = api.get(f"/v1/calls/{call_id}", "qa").json()
+    sw = api.post(f"/v1/calls/{call_id}/swap-roles", "qa")
+    assert sw.status_code == 200, sw.text
+    after = sw.json()
+    flip = {"agent": "customer", "customer": "agent"}
+    assert [u["role"] for u in after["utterances"]] == [flip.get(u["role"], u["role"]) for u in before["utterances"]]
+    assert after["metrics"]["talk_time"]["agent"] == before["metrics"]["talk_time"]["customer"]
+    assert after["metrics"]["roles_swapped"] is True
+    auto = {i["id"]: i["auto"] for i in after["qa"]["items"]}
+    assert auto != {i["id"]: i["auto"] for i in before["qa"]["items"]}  # the customer said no greeting
+    assert after["review"]["history"][-1]["action"] == "swap_roles"
+    back = api.post(f"/v1/calls/{call_id}/swap-roles", "qa").json()
+    assert [u["role"] for u in back["utterances"]] == [u["role"] for u in before["utterances"]]
+    assert back["customer_sentiment"] == before["customer_sentiment"] and back["qa"]["score"] == before["qa"]["score"]
+
+    csv_text = api.get("/v1/calls/export", "qa", params={"agent_id": "olga"}).text.splitlines()
+    assert csv_text[0].startswith("id,state,started_at,agent_id") and len(csv_text) == 2 and call_id in csv_text[1]
+    assert len(api.get("/v1/calls/export", "qa", params={"agent_id": "nobody"}).text.splitlines()) == 1
+    trail = api.get("/v1/audit", "admin", params={"object_id": call_id}).json()["items"]
+    assert {"review.workflow", "call.swap_roles"} <= {e["action"] for e in trail}

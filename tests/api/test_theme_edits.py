@@ -179,8 +179,6 @@ def test_nps_and_csat_impact_per_theme(api):
 
 
 
-@pytest.mark.xfail(strict=True, reason="the export's query (vocsvc/store/mentions.py) reads themes.label only: "
-                   "coalesce it with theme_edits.label, then drop this mark")
 def test_export_shows_a_renamed_themes_label(api):
     import csv
     import io

@@ -160,17 +160,23 @@ def _mean(xs: list[float]) -> float | None:
 
 def rollups(utterances: list[Utterance]) -> dict[str, Any]:
     """Call-level summary: the customer's sentiment at the start and the end, dominant emotions, intents ..."""
-    cust = [u for u in utterances if u.tags is not None and u.role in ("customer", "unknown")]
-    scores = [u.tags.sentiment.score for u in cust if u.tags.sentiment]
+    return rollups_of([(u.role, u.tags.to_dict() if u.tags is not None else None) for u in utterances])
+
+
+def rollups_of(turns: list[tuple[str, dict | None]]) -> dict[str, Any]:
+    """:func:`rollups` over (role, tags as stored) pairs: what a stored call is summarised from again when its
+    roles are swapped."""
+    cust = [t for role, t in turns if t is not None and role in ("customer", "unknown")]
+    scores = [t["sentiment"]["score"] for t in cust if t.get("sentiment")]
     k = max(1, min(3, len(scores) // 3 or 1))
     start, end = _mean(scores[:k]), _mean(scores[-k:])
     trajectory = None
     if start is not None and end is not None:
         trajectory = "improved" if end - start > 0.2 else "worsened" if start - end > 0.2 else "stable"
-    emotions = Counter(u.tags.emotion for u in cust if u.tags.emotion and u.tags.emotion != "neutral")
-    intents = Counter(i.label for u in cust for i in u.tags.intents[:1] if i.label != "other")
-    cats = Counter(c for u in utterances if u.tags for c in u.tags.categories)
-    pii = Counter(p.type for u in utterances if u.tags for p in u.tags.pii)
+    emotions = Counter(t.get("emotion") for t in cust if t.get("emotion") and t.get("emotion") != "neutral")
+    intents = Counter(i["label"] for t in cust for i in (t.get("intents") or [])[:1] if i["label"] != "other")
+    cats = Counter(c for _, t in turns if t for c in t.get("categories") or [])
+    pii = Counter(p["type"] for _, t in turns if t for p in t.get("pii") or [])
     return {
         "customer_sentiment_start": start, "customer_sentiment_end": end, "sentiment_trajectory": trajectory,
         "dominant_emotions": [e for e, _ in emotions.most_common(3)],

@@ -227,22 +227,13 @@ def materialize(engine: sa.Engine, job_id: str, result: dict | None, error: str 
     model = current_model(engine)
     theme_ids = model.assign_ids(X) if X is not None and model.themes else [None] * len(utts)
     m, r = result.get("metrics", {}), result.get("rollups", {})
-    cust = [u for u in utts if u.get("role") in ("customer", "unknown") and u.get("tags")]
-    scores = [u["tags"]["sentiment"]["score"] for u in cust if u["tags"].get("sentiment")]
-    labels: set[tuple[str, str]] = set()
-    for u in cust:
-        t = u["tags"]
-        labels |= {("intent", i["label"]) for i in t.get("intents", [])}  # every calibrated intent, multi-label
-        if t.get("emotion"):
-            labels.add(("emotion", t["emotion"]))
-    for u in utts:
-        labels |= {("category", cat) for cat in (u.get("tags") or {}).get("categories", [])}
+    sentiment, labels = _customer_view([(u.get("role", "unknown"), u.get("tags")) for u in utts])
     duration = float(result.get("duration") or 0.0)
     return store.fill(engine, call, CallFill(
         duration=duration, language=result.get("language"), channels=result.get("channels"),
         silence_share=round(m.get("silence_total", 0.0) / duration, 4) if duration else None,
         overtalk_seconds=m.get("overtalk_seconds"),
-        customer_sentiment=round(float(np.mean(scores)), 3) if scores else None, has_pii=bool(r.get("pii_found")),
+        customer_sentiment=sentiment, has_pii=bool(r.get("pii_found")),
         metrics=m, rollups=r, redacted_audio_path=result.get("redacted_audio"),
         utterances=[NewUtterance(
             role=u.get("role", "unknown"), start=u.get("start", 0.0), end=u.get("end", 0.0),
@@ -251,6 +242,98 @@ def materialize(engine: sa.Engine, job_id: str, result: dict | None, error: str 
             embedding=pack_vector(X[k]) if X is not None else None, theme_id=theme_ids[k])
             for k, u in enumerate(utts)],
         labels=labels, qa=result.get("qa")))
+
+
+def _customer_view(turns: list[tuple[str, dict | None]]) -> tuple[float | None, set[tuple[str, str]]]:
+    """The customer's mean sentiment and the call's filter labels (customer intents and emotions, any category)."""
+    cust = [t for role, t in turns if role in ("customer", "unknown") and t]
+    scores = [t["sentiment"]["score"] for t in cust if t.get("sentiment")]
+    labels: set[tuple[str, str]] = set()
+    for t in cust:
+        labels |= {("intent", i["label"]) for i in t.get("intents", [])}  # every calibrated intent, multi-label
+        if t.get("emotion"):
+            labels.add(("emotion", t["emotion"]))
+    for _, t in turns:
+        labels |= {("category", cat) for cat in (t or {}).get("categories", [])}
+    return (round(float(np.mean(scores)), 3) if scores else None), labels
+
+
+SWAP = {"agent": "customer", "customer": "agent"}
+
+
+def swap_roles(svc, call_id: str, actor: str) -> CallDetail:
+    """Agent and customer were detected the wrong way round: swap every turn's role and recompute what depends on
+    it (talk time, interruptions, the customer's sentiment, filter labels, rollups, automatic QA, theme counts)."""
+    from dataclasses import asdict
+
+    from vocsvc.audio.call import rollups_of
+    from vocsvc.audio.metrics import call_metrics
+    from vocsvc.audio.types import Utterance
+
+    d = detail(svc, call_id)
+    if d.call.state != "ready":
+        raise Conflict(f"the call is {d.call.state}; roles can be swapped once it is ready")
+    old = [u.role for u in d.utterances]
+    new = [SWAP.get(r, r) for r in old]
+    turns = [(r, u.tags) for r, u in zip(new, d.utterances)]
+    sentiment, labels = _customer_view(turns)
+    metrics = {**(d.call.metrics or {}), **asdict(call_metrics(
+        [Utterance(r, 0, u.start, u.end, u.text_redacted) for r, u in zip(new, d.utterances)],
+        d.call.duration or 0.0))}
+    metrics["roles_swapped"] = not (d.call.metrics or {}).get("roles_swapped", False)
+    qa = None
+    if d.call.qa is not None and d.utterances:
+        from vocsvc.qa.score import scorer_for
+
+        utts = [{"role": r, "start": u.start, "end": u.end, "text_redacted": u.text_redacted, "tags": u.tags,
+                 "channel": 0, "flags": []} for r, u in zip(new, d.utterances)]
+        X = svc.analyzer.encoder([u["text_redacted"] or " " for u in utts])
+        qa = scorer_for(svc.settings, svc.analyzer).score(utts, d.call.language, X).to_dict()
+    rollups = {**(d.call.rollups or {}), **rollups_of(turns)}
+    fill = CallFill(duration=d.call.duration or 0.0, language=d.call.language, channels=d.call.channels,
+                    silence_share=d.call.silence_share, overtalk_seconds=d.call.overtalk_seconds,
+                    customer_sentiment=sentiment, has_pii=bool(d.call.has_pii), metrics=metrics, rollups=rollups,
+                    redacted_audio_path=d.call.redacted_audio_path, utterances=[], labels=labels, qa=qa)
+    store.swap_roles(svc.engine, d.call, new, fill, old, d.utterances, actor, svc.clock.now())
+    return detail(svc, call_id)
+
+
+def sentiment_by_quarter(utterances: list[UtteranceRow], duration: float | None) -> dict[str, list[float | None]]:
+    """Mean sentiment score per quarter of the call, for the customer and the agent (a turn counts in the quarter
+    its midpoint falls in); None where that side said nothing tagged in a quarter."""
+    end = duration or max((u.end for u in utterances), default=0.0)
+    sums = {"customer": [[] for _ in range(4)], "agent": [[] for _ in range(4)]}
+    for u in utterances:
+        s = ((u.tags or {}).get("sentiment") or {}).get("score")
+        side = "agent" if u.role == "agent" else "customer"
+        if s is None or end <= 0:
+            continue
+        q = min(3, int(4 * ((u.start + u.end) / 2) / end))
+        sums[side][q].append(float(s))
+    return {k: [round(sum(v) / len(v), 3) if v else None for v in qs] for k, qs in sums.items()}
+
+
+def longest_silence(utterances: list[UtteranceRow], duration: float | None) -> tuple[float, float] | None:
+    """(start, seconds) of the longest stretch with nobody speaking, leading and trailing silence included."""
+    cursor, best = 0.0, None
+    for u in sorted(utterances, key=lambda u: u.start):
+        if u.start - cursor > 0 and (best is None or u.start - cursor > best[1]):
+            best = (cursor, u.start - cursor)
+        cursor = max(cursor, u.end)
+    if duration and duration - cursor > 0 and (best is None or duration - cursor > best[1]):
+        best = (cursor, duration - cursor)
+    return (round(best[0], 2), round(best[1], 2)) if best else None
+
+
+def export_rows(svc, **filters) -> Iterator[CallRow]:
+    """Every call the filters select, in pages (an export never holds the whole list)."""
+    off = 0
+    while True:
+        rows, _ = page(svc, 500, off, **filters)
+        yield from rows
+        if len(rows) < 500:
+            return
+        off += 500
 
 
 def call_of_job(engine: sa.Engine, job_id: str) -> str | None:
@@ -264,12 +347,20 @@ def catch_up(engine: sa.Engine, analyzer) -> None:
         materialize(engine, job_id, res, error, analyzer if res else None)
 
 
+SORTS = ("started_at", "duration", "agent_id", "language", "customer_sentiment", "silence_share", "overtalk_seconds",
+         "qa_score")
+
+
 def page(svc, limit: int, offset: int, customer_sentiment: str | None = None, intent: str | None = None,
-         emotion: str | None = None, category: str | None = None, **filters) -> tuple[list[CallRow], int]:
+         emotion: str | None = None, category: str | None = None, sort: str = "-started_at",
+         **filters) -> tuple[list[CallRow], int]:
+    """A page of calls; ``sort`` is a column of SORTS, descending with a leading '-'."""
+    if sort.lstrip("-") not in SORTS:
+        raise InvalidInput(f"sort: one of {', '.join(SORTS)} (prefix '-' for descending)")
     catch_up(svc.engine, svc.analyzer)
     rng = {"negative": (None, -0.1 + 1e-9), "positive": (0.1 - 1e-9, None), "neutral": (-0.1, 0.1)}
     labels = {k: v for k, v in (("intent", intent), ("emotion", emotion), ("category", category)) if v}
-    return store.query(svc.engine, limit, offset, labels=labels,
+    return store.query(svc.engine, limit, offset, labels=labels, sort=sort,
                        sentiment_range=rng.get(customer_sentiment) if customer_sentiment else None, **filters)
 
 
@@ -296,6 +387,10 @@ def review(svc, call_id: str, reviewer: str, score: float | None, checklist: dic
     d = detail(svc, call_id)
     if d.call.state != "ready":
         raise Conflict(f"the call is {d.call.state}; review it once it is ready")
+    if d.review is not None:
+        from vocsvc.qa.workflow import check_editable
+
+        check_editable(d.review.status)
     from vocsvc.service.qa import check_verdicts
 
     check_verdicts(svc.settings, checklist)

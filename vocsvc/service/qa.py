@@ -109,3 +109,34 @@ def _bucket(t: datetime, interval: str) -> str:
         return t.strftime("%Y-%m")
     y, w, _ = t.isocalendar()
     return f"{y}-W{w:02d}"
+
+
+def act(svc, call_id: str, action: str, actor: str, reasons: dict[str, str] | None = None,
+        comment: str | None = None) -> None:
+    """One step of the evaluation's workflow (vocsvc.qa.workflow); a dispute names the items and why."""
+    from vocsvc.errors import Conflict, NotFound
+    from vocsvc.qa.workflow import next_status
+
+    status = store.review_status(svc.engine, call_id)
+    if status is None:
+        raise NotFound(f"call {call_id} has no evaluation yet: save one (PUT /v1/calls/{call_id}/review) first")
+    target = next_status(status, action)
+    detail: dict = {}
+    if action == "dispute":
+        card = {i.id for s in scorecard(svc.settings).sections for i in s.items}
+        reasons = {k: (v or "").strip() for k, v in (reasons or {}).items()}
+        if not reasons or any(not v for v in reasons.values()):
+            raise InvalidInput("a dispute names at least one scorecard item, each with a reason")
+        unknown = sorted(set(reasons) - card)
+        if unknown:
+            raise InvalidInput(f"reasons: not items of the scorecard: {', '.join(unknown)}")
+        detail["reasons"] = reasons
+    if comment:
+        detail["comment"] = comment
+    if not store.transition_review(svc.engine, call_id, status, target, actor, action, svc.clock.now(), detail,
+                                   disputes=detail.get("reasons"), resolution=comment if action == "resolve" else None):
+        raise Conflict("the evaluation changed meanwhile; reload it")
+
+
+def history(svc, call_id: str) -> list:
+    return store.review_history(svc.engine, call_id)

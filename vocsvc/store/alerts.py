@@ -87,8 +87,10 @@ def load(conn, alert_ids: list[str], with_events: bool = False) -> list[AlertRow
 
 def page_ids(engine: sa.Engine, now: datetime, limit: int, offset: int, status: str | None = None,
              priority: str | None = None, channel: str | None = None, due_before: datetime | None = None,
-             escalated: bool | None = None, overdue: bool | None = None) -> tuple[list[str], int]:
-    """Ids of one page of alerts, most urgent first (active, then priority, then due time), and the total."""
+             escalated: bool | None = None, overdue: bool | None = None, active: bool | None = None,
+             order: str = "urgency") -> tuple[list[str], int]:
+    """Ids of one page of alerts and the total: most urgent first (active, then priority, then due time), or with
+    ``order="due"`` by due time alone (the social-care queue: the next deadline on top)."""
     a = alerts.c
     q = sa.select(a.id)
     for col, val in ((a.status, status), (a.priority, priority), (a.channel, channel)):
@@ -98,15 +100,18 @@ def page_ids(engine: sa.Engine, now: datetime, limit: int, offset: int, status: 
         q = q.where(a.due_at < due_before)
     if escalated is not None:
         q = q.where(a.escalated_at.is_not(None) if escalated else a.escalated_at.is_(None))
-    active = a.status.in_(ACTIVE)
+    is_active = a.status.in_(ACTIVE)
+    if active is not None:
+        q = q.where(is_active if active else sa.not_(is_active))
     if overdue is True:
-        q = q.where(active, a.due_at <= now)
+        q = q.where(is_active, a.due_at <= now)
     elif overdue is False:
-        q = q.where(sa.not_(sa.and_(active, a.due_at <= now)))
+        q = q.where(sa.not_(sa.and_(is_active, a.due_at <= now)))
+    keys = (a.due_at, a.priority, a.id) if order == "due" else (sa.case((is_active, 0), else_=1), a.priority,
+                                                                  a.due_at, a.id)
     with engine.connect() as c:
         total = c.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
-        ids = c.execute(q.order_by(sa.case((active, 0), else_=1), a.priority, a.due_at, a.id)
-                        .limit(limit).offset(offset)).scalars().all()
+        ids = c.execute(q.order_by(*keys).limit(limit).offset(offset)).scalars().all()
     return list(ids), int(total)
 
 

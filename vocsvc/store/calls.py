@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from vocsvc.store.db import insert_ignore
 from vocsvc.store.rollups import Deltas
-from vocsvc.store.rows import CallFill, CallRow, ReviewRow, UtteranceRow
-from vocsvc.store.schema import call_labels, calls, jobs, reviews, utterances
+from vocsvc.store.rows import CallFill, CallRow, ReviewEvent, ReviewRow, UtteranceRow
+from vocsvc.store.schema import call_labels, calls, jobs, review_events, reviews, utterances
 
 
 def create(engine: sa.Engine, job_id: str, audio_path: str, started_at: datetime, now: datetime,
@@ -91,7 +91,7 @@ def query(engine: sa.Engine, limit: int, offset: int, start: datetime | None = N
           sentiment_range: tuple[float | None, float | None] | None = None,
           min_silence_share: float | None = None, overtalk: bool | None = None, reason: str | None = None,
           outcome: str | None = None, min_qa_score: float | None = None,
-          max_qa_score: float | None = None) -> tuple[list[CallRow], int]:
+          max_qa_score: float | None = None, sort: str = "-started_at") -> tuple[list[CallRow], int]:
     c_ = calls.c
     q = sa.select(calls)
     if start:
@@ -121,7 +121,9 @@ def query(engine: sa.Engine, limit: int, offset: int, start: datetime | None = N
         q = q.where(c_.overtalk_seconds > 0 if overtalk else sa.func.coalesce(c_.overtalk_seconds, 0) == 0)
     with engine.connect() as c:
         total = c.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
-        rows = c.execute(q.order_by(c_.started_at.desc(), c_.id).limit(limit).offset(offset)).all()
+        col = getattr(c_, sort.lstrip("-"))
+        order = (col.desc() if sort.startswith("-") else col.asc()).nulls_last()
+        rows = c.execute(q.order_by(order, c_.started_at.desc(), c_.id).limit(limit).offset(offset)).all()
     return [CallRow.from_row(r) for r in rows], int(total)
 
 
@@ -135,9 +137,7 @@ def get(engine: sa.Engine, call_id: str) -> tuple[CallRow, list[UtteranceRow], R
                 for u in c.execute(sa.select(utterances).where(utterances.c.call_id == call_id)
                                    .order_by(utterances.c.idx))]
         rv = c.execute(sa.select(reviews).where(reviews.c.call_id == call_id)).first()
-    review = None if rv is None else ReviewRow(rv.reviewer, rv.score, json.loads(rv.checklist or "{}"), rv.comment,
-                                               json.loads(rv.corrections or "[]"), rv.created_at, rv.updated_at)
-    return CallRow.from_row(r), utts, review
+    return CallRow.from_row(r), utts, None if rv is None else ReviewRow.from_row(rv)
 
 
 def save_review(engine: sa.Engine, call_id: str, reviewer: str, score: float | None, checklist: dict,
@@ -149,8 +149,74 @@ def save_review(engine: sa.Engine, call_id: str, reviewer: str, score: float | N
         if existing:
             c.execute(reviews.update().where(reviews.c.call_id == call_id).values(**vals))
         else:
-            c.execute(reviews.insert().values(call_id=call_id, created_at=now, **vals))
+            c.execute(reviews.insert().values(call_id=call_id, created_at=now, status="draft", **vals))
         c.execute(calls.update().where(calls.c.id == call_id).values(reviewed=True))
+        _event(c, call_id, now, reviewer, "save", {"score": score, "items": len(checklist),
+                                                   "corrections": len(corrections)})
+
+
+def _event(c, call_id: str, now: datetime, actor: str, action: str, detail: dict) -> None:
+    c.execute(review_events.insert().values(call_id=call_id, at=now, actor=actor, action=action,
+                                            detail=json.dumps(detail, ensure_ascii=False)))
+
+
+def review_status(engine: sa.Engine, call_id: str) -> str | None:
+    with engine.connect() as c:
+        return c.execute(sa.select(reviews.c.status).where(reviews.c.call_id == call_id)).scalar()
+
+
+def transition_review(engine: sa.Engine, call_id: str, expect: str, status: str, actor: str, action: str,
+                      now: datetime, detail: dict, disputes: dict | None = None,
+                      resolution: str | None = None) -> bool:
+    """Move the evaluation from ``expect`` to ``status`` (False when another request moved it first)."""
+    vals: dict = {"status": status, "updated_at": now}
+    if disputes is not None:
+        vals["disputes"] = json.dumps(disputes, ensure_ascii=False)
+    if resolution is not None:
+        vals["resolution"] = resolution
+    with engine.begin() as c:
+        if c.execute(reviews.update().where(reviews.c.call_id == call_id, reviews.c.status == expect)
+                     .values(**vals)).rowcount != 1:
+            return False
+        _event(c, call_id, now, actor, action, detail)
+    return True
+
+
+def review_history(engine: sa.Engine, call_id: str) -> list[ReviewEvent]:
+    with engine.connect() as c:
+        return [ReviewEvent(r.at, r.actor, r.action, json.loads(r.detail or "{}"))
+                for r in c.execute(sa.select(review_events).where(review_events.c.call_id == call_id)
+                                   .order_by(review_events.c.id))]
+
+
+def swap_roles(engine: sa.Engine, call: CallRow, roles: list[str], fill: CallFill, old_roles: list[str],
+               utts: list[UtteranceRow], actor: str, now: datetime) -> None:
+    """Rewrite a ready call's utterance roles and everything derived from them, in one transaction: the call's
+    figures, labels, QA, and the theme rollups (customer turns count as documents, agent turns do not)."""
+    deltas = Deltas()
+    with engine.begin() as c:
+        for u, old, new in zip(utts, old_roles, roles):
+            if old == new:
+                continue
+            c.execute(utterances.update().where(utterances.c.call_id == call.id, utterances.c.idx == u.index)
+                      .values(speaker=new))
+            if (old == "agent") != (new == "agent"):
+                at = call.started_at + timedelta(seconds=float(u.start))
+                sentiment = ((u.tags or {}).get("sentiment") or {}).get("label")
+                deltas.document(created_at=at, theme_id=u.theme_id, channel="call", lang=call.language,
+                                product=None, sentiment=sentiment, sign=-1 if new == "agent" else 1)
+        deltas.apply(c)
+        c.execute(calls.update().where(calls.c.id == call.id).values(
+            customer_sentiment=fill.customer_sentiment, metrics=json.dumps(fill.metrics),
+            rollups=json.dumps(fill.rollups, ensure_ascii=False),
+            qa=json.dumps(fill.qa, ensure_ascii=False) if fill.qa else None, qa_score=(fill.qa or {}).get("score"),
+            reason=((fill.qa or {}).get("reason") or {}).get("intent"),
+            outcome=((fill.qa or {}).get("outcome") or {}).get("label")))
+        c.execute(call_labels.delete().where(call_labels.c.call_id == call.id))
+        if fill.labels:
+            c.execute(call_labels.insert(), [{"call_id": call.id, "kind": k, "label": v}
+                                             for k, v in sorted(fill.labels)])
+        _event(c, call.id, now, actor, "swap_roles", {"roles_swapped": fill.metrics.get("roles_swapped")})
 
 
 def reviews_with_utterances(engine: sa.Engine) -> Iterator[tuple[str, ReviewRow, dict[int, UtteranceRow]]]:
@@ -159,8 +225,7 @@ def reviews_with_utterances(engine: sa.Engine) -> Iterator[tuple[str, ReviewRow,
             utts = {u.idx: UtteranceRow(u.idx, u.speaker, u.start, u.end, u.text_redacted, u.theme_id,
                                         json.loads(u.tags) if u.tags else None)
                     for u in c.execute(sa.select(utterances).where(utterances.c.call_id == rv.call_id))}
-            yield rv.call_id, ReviewRow(rv.reviewer, rv.score, json.loads(rv.checklist or "{}"), rv.comment,
-                                        json.loads(rv.corrections or "[]"), rv.created_at, rv.updated_at), utts
+            yield rv.call_id, ReviewRow.from_row(rv), utts
 
 
 def redacted_audio_path(engine: sa.Engine, call_id: str) -> str | None:

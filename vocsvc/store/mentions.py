@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from vocsvc.store.db import insert_ignore
 from vocsvc.store.rollups import Deltas
 from vocsvc.store.rows import ExportRow, Ingested, MentionRow, NewMention, TagUpdate
-from vocsvc.store.schema import alert_mentions, alerts, mention_labels, mentions, themes
+from vocsvc.store.schema import alert_mentions, alerts, mention_labels, mentions, theme_edits, themes
 
 _NO_EMBEDDING = [c for c in mentions.c if c.name != "embedding"]
 
@@ -201,10 +201,11 @@ def text_match(dialect: str, words: str):
 
 
 def export(engine: sa.Engine, start: datetime, end: datetime, channel: str | None) -> Iterator[ExportRow]:
-    q = (sa.select(*_NO_EMBEDDING, themes.c.label.label("theme_label"), alerts.c.id.label("alert_id"),
+    q = (sa.select(*_NO_EMBEDDING, sa.func.coalesce(theme_edits.c.label, themes.c.label).label("theme_label"), alerts.c.id.label("alert_id"),
                    alerts.c.status.label("alert_status"), alerts.c.priority.label("alert_priority"),
                    alerts.c.due_at.label("alert_due_at"))
          .outerjoin(themes, themes.c.id == mentions.c.theme_id)
+         .outerjoin(theme_edits, theme_edits.c.theme_id == mentions.c.theme_id)  # a person's label wins
          .outerjoin(alert_mentions, alert_mentions.c.mention_id == mentions.c.id)
          .outerjoin(alerts, alerts.c.id == alert_mentions.c.alert_id)
          .where(mentions.c.created_at >= start, mentions.c.created_at < end)

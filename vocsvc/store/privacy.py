@@ -23,6 +23,7 @@ from vocsvc.store.schema import (
     jobs,
     mention_labels,
     mentions,
+    review_events,
     reviews,
     utterances,
     webhook_deliveries,
@@ -156,6 +157,7 @@ def delete_calls(conn, ids: list[str]) -> Removed:
                                 product=None, sentiment=r.sentiment, sign=-1)
         out.rows["call_labels"] += conn.execute(call_labels.delete().where(call_labels.c.call_id.in_(part))).rowcount
         out.rows["reviews"] += conn.execute(reviews.delete().where(reviews.c.call_id.in_(part))).rowcount
+        conn.execute(review_events.delete().where(review_events.c.call_id.in_(part)))  # reviewers' names and notes
         for r in conn.execute(calls.delete().where(calls.c.id.in_(part)).returning(
                 calls.c.job_id, calls.c.audio_path, calls.c.redacted_audio_path)):
             out.rows["calls"] += 1

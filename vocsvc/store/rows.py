@@ -351,6 +351,24 @@ class ReviewRow:
     corrections: list[dict]
     created_at: datetime
     updated_at: datetime
+    status: str = "draft"  # vocsvc.qa.workflow
+    disputes: dict = field(default_factory=dict)  # {item id: reason}
+    resolution: str | None = None
+
+    @classmethod
+    def from_row(cls, rv) -> ReviewRow:
+        m = rv._mapping
+        return cls(rv.reviewer, rv.score, json.loads(rv.checklist or "{}"), rv.comment, json.loads(rv.corrections or "[]"),
+                   rv.created_at, rv.updated_at, m.get("status") or "draft", json.loads(m.get("disputes") or "{}"),
+                   m.get("resolution"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEvent:
+    at: datetime
+    actor: str
+    action: str  # save | submit | acknowledge | dispute | resolve | swap_roles
+    detail: dict
 
 
 @dataclass(slots=True)

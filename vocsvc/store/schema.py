@@ -170,6 +170,20 @@ reviews = sa.Table(
     sa.Column("corrections", sa.Text),  # corrected tags per utterance, for retraining
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="draft"),  # vocsvc.qa.workflow
+    sa.Column("disputes", sa.Text),  # {item id: reason}
+    sa.Column("resolution", sa.Text),
+)
+
+review_events = sa.Table(
+    "review_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("call_id", sa.String(36), sa.ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(24), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Index("ix_review_events_call", "call_id", "id"),
 )
 
 themes = sa.Table(
@@ -293,6 +307,6 @@ audit_log = sa.Table(  # who did what to which object; ids and counts only, neve
     sa.Index("ix_audit_object", "object_type", "object_id"),
 )
 
-__all__ = ["audit_log", "metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "themes",
+__all__ = ["audit_log", "metadata", "jobs", "api_keys", "mentions", "calls", "call_labels", "utterances", "reviews", "review_events", "themes",
            "alerts", "alert_mentions", "alert_events", "webhook_deliveries", "metric_rollup", "theme_rollup", "mention_labels",
            "theme_day_rollup", "theme_edits"]
