@@ -4,8 +4,9 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests need: speech synthesis for the synthetic two-party calls.
-DEB_PKGS := espeak-ng festival festvox-ru sox
+# Debian packages the tests need: speech synthesis for the synthetic two-party calls, ffmpeg, and Chromium for the
+# console's browser tests (Playwright drives /usr/bin/chromium).
+DEB_PKGS := espeak-ng festival festvox-ru sox ffmpeg chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 

@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, clock=None, analyzer=None, run_
     app.include_router(insights.router)
     app.include_router(admin.router)
 
+    from api import ui
+
+    ui.install(app)  # the console under /ui (after the API's error handlers: it wraps them for HTML pages)
+
     @app.get("/health", tags=["ops"], response_model=HealthPublic, summary="Model and database readiness (no auth)",
              responses={503: {"model": HealthPublic, "description": "not ready"}})
     def health(request: Request, response: Response):

@@ -20,6 +20,9 @@ AUDITED: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
     ("GET", "/v1/calls/{call_id}"): ("call.read", "call", "call_id"),
     ("GET", "/v1/calls/{call_id}/audio"): ("call.audio", "call", "call_id"),
     ("PUT", "/v1/calls/{call_id}/review"): ("review.update", "call", "call_id"),
+    ("POST", "/v1/calls/{call_id}/review/{action}"): ("review.workflow", "call", "call_id"),
+    ("POST", "/v1/calls/{call_id}/swap-roles"): ("call.swap_roles", "call", "call_id"),
+    ("GET", "/v1/calls/export"): ("call.export", "call", None),
     ("POST", "/v1/calls"): ("call.upload", "call", None),
     ("GET", "/v1/feedback/export"): ("feedback.export", None, None),
     ("GET", "/v1/qa/agreement"): ("qa.export", None, None),
@@ -34,6 +37,18 @@ AUDITED: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
     ("PATCH", "/v1/themes/{theme_id}"): ("theme.rename", "theme", "theme_id"),
     ("POST", "/v1/themes/{theme_id}/merge"): ("theme.merge", "theme", "theme_id"),
     ("GET", "/v1/audit"): ("audit.read", None, None),
+    # the console: the same actions through pages ("{action}" is the route's own path parameter)
+    ("GET", "/ui/calls/{call_id}"): ("call.read", "call", "call_id"),
+    ("GET", "/ui/calls/{call_id}/audio"): ("call.audio", "call", "call_id"),
+    ("GET", "/ui/calls/export"): ("call.export", "call", None),
+    ("POST", "/ui/calls/{call_id}/swap"): ("call.swap_roles", "call", "call_id"),
+    ("POST", "/ui/calls/{call_id}/turns/{index}"): ("review.update", "call", "call_id"),
+    ("POST", "/ui/calls/{call_id}/qa"): ("review.update", "call", "call_id"),
+    ("POST", "/ui/calls/{call_id}/qa/{action}"): ("review.workflow", "call", "call_id"),
+    ("GET", "/ui/agents/{agent_id}"): ("agent.qa", "agent", "agent_id"),
+    ("POST", "/ui/alerts/{alert_id}/{action}"): ("alert.{action}", "alert", "alert_id"),
+    ("POST", "/ui/themes/{theme_id}/rename"): ("theme.rename", "theme", "theme_id"),
+    ("POST", "/ui/themes/{theme_id}/merge"): ("theme.merge", "theme", "theme_id"),
 }
 
 
@@ -61,6 +76,8 @@ class AuditLog:
         if what is None or key is None:  # no key: refused before anyone read anything
             return
         action, otype, param = what
+        if "{action}" in action:
+            action = action.replace("{action}", str(scope.get("path_params", {}).get("action", "")))
         oid = scope.get("path_params", {}).get(param) if param else None
         if action == "call.upload" and status[0] < 300:
             try:

@@ -72,8 +72,8 @@ class SecurityHeaders:
         if path in self.docs:
             return await self._docs(scope, receive, send)
         extra = [*HEADERS, (b"content-security-policy", CSP.encode())]
-        if path == "/v1" or path.startswith("/v1/"):
-            extra += NO_STORE
+        if path == "/v1" or path.startswith("/v1/") or (path.startswith("/ui") and not path.startswith("/ui/static/")):
+            extra += NO_STORE  # customer data: never kept by a browser or proxy cache
 
         async def send_(msg):
             if msg["type"] == "http.response.start":

@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     rollups: bool = Field(True, description="Answer /metrics and /themes from the daily rollups (false: recount the "
                           "rows at every request; only for comparing, the rollups are exact).")
     themes_fit_max: int = Field(100_000, ge=100, description="Documents a discovery is fitted on (a spread sample).")
+    ui_secret: str = Field("", description="Signs the console's session cookies (empty: a random one kept in "
+                           "data_dir/ui-secret, so sessions survive restarts; every server process must share it).")
+    ui_session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A console sign-in lasts this long.")
+    ui_secure_cookie: bool = Field(False, description="Mark the session cookie Secure (serve the console over HTTPS).")
 
     # --- privacy, keys and limits
     recordings_dir: Path | None = Field(

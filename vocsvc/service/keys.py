@@ -23,6 +23,37 @@ def authenticate(svc, plain: str) -> ApiKey | None:
     return key
 
 
+def session_key(svc, key_id: str) -> ApiKey | None:
+    """A console session's key, if it still works (revoking or expiring a key ends its sessions)."""
+    return store.active_key(svc.engine, key_id, svc.clock.now())
+
+
+def ui_secret(settings) -> str:
+    """The console's cookie-signing secret: the setting, else one generated once and kept beside the recordings."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    if settings.ui_secret:
+        return settings.ui_secret
+    path = Path(settings.data_dir) / "ui-secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # the first process to get here wins; the others read its secret
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return path.read_text().strip()
+
+
 class RateLimiter:
     """A token bucket per key in this process: ``limit`` requests a minute, bursts up to ``limit``.
 

@@ -80,6 +80,16 @@ def verify_key(engine: sa.Engine, key: str, now: datetime | None = None) -> ApiK
                   r.max_upload_bytes, r.last_used_at) if r else None
 
 
+def active_key(engine: sa.Engine, key_id: str, now: datetime) -> ApiKey | None:
+    """The key with this id if it is neither revoked nor expired (a console session's key, checked per request)."""
+    k = api_keys.c
+    with engine.connect() as c:
+        r = c.execute(sa.select(api_keys).where(k.id == key_id, k.revoked_at.is_(None),
+                                                sa.or_(k.expires_at.is_(None), k.expires_at > now))).first()
+    return ApiKey(r.id, r.name, r.role, r.expires_at, r.rate_limit_per_minute, r.uploads_per_day,
+                  r.max_upload_bytes, r.last_used_at) if r else None
+
+
 def touch(engine: sa.Engine, key_id: str, now: datetime) -> None:
     with engine.begin() as c:
         c.execute(api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=now))
