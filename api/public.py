@@ -180,6 +180,8 @@ class AlertMentionPublic(Public):
     text_redacted: str
     created_at: UtcTime
     sentiment_score: float | None
+    author_followers: int | None = None
+    author_is_vip: bool = False
 
 
 class AlertEventPublic(Public):

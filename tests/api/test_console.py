@@ -59,6 +59,7 @@ def test_sign_in_pages_and_csrf(seeded):
     alerts = c.get("/ui/alerts").text
     ids = re.findall(r'href="/ui/alerts/([0-9a-f-]{36})"', alerts)
     assert ids, "a negative public post opens an alert"
+    assert "12,000 followers" in alerts  # the author's reach beside the post
     # CSRF: the same post without the token (or with another session's) is refused, nothing changes
     r = c.post(f"/ui/alerts/{ids[0]}/ack", data={})
     assert r.status_code == 403 and "security token" in r.text

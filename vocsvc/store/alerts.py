@@ -71,11 +71,13 @@ def load(conn, alert_ids: list[str], with_events: bool = False) -> list[AlertRow
     rows = {r.id: AlertRow.from_row(r) for r in conn.execute(sa.select(alerts).where(alerts.c.id.in_(alert_ids)))}
     for m in conn.execute(sa.select(alert_mentions.c.alert_id, mentions.c.id, mentions.c.source,
                                     mentions.c.external_id, mentions.c.url, mentions.c.author_handle,
-                                    mentions.c.text_redacted, mentions.c.created_at, mentions.c.sentiment_score)
+                                    mentions.c.text_redacted, mentions.c.created_at, mentions.c.sentiment_score,
+                                    mentions.c.author_followers, mentions.c.author_is_vip)
                           .join(mentions, alert_mentions.c.mention_id == mentions.c.id)
                           .where(alert_mentions.c.alert_id.in_(alert_ids)).order_by(mentions.c.created_at)):
         rows[m.alert_id].mentions.append(AlertMentionRef(m.id, m.source, m.external_id, m.url, m.author_handle,
-                                                         m.text_redacted, m.created_at, m.sentiment_score))
+                                                         m.text_redacted, m.created_at, m.sentiment_score,
+                                                         m.author_followers, bool(m.author_is_vip)))
     if with_events:
         for a in rows.values():
             a.events = []

@@ -120,6 +120,8 @@ class AlertMentionRef:
     text_redacted: str
     created_at: datetime
     sentiment_score: float | None
+    author_followers: int | None = None  # the author's reach, as the post said it
+    author_is_vip: bool = False
 
 
 @dataclass(slots=True)
