@@ -46,12 +46,7 @@ def theme(request: Request, theme_id: str, days: int = Query(30, ge=1, le=3650),
     exact = not s.settings.rollups
     stats = theme_service.stats(s.engine, start, end, interval=iv, exact=exact)
     t = next((x for x in stats.themes if x.id == theme_id), None)
-    split = []
-    for ch in CHANNELS:
-        got = next((x for x in theme_service.stats(s.engine, start, end, ch, interval=iv, exact=exact).themes
-                    if x.id == theme_id), None)
-        if got is not None and got.volume:
-            split.append((ch, got.volume, got.net_sentiment))
+    split = theme_service.channel_split(s.engine, theme_id, start, end, exact)
     docs, total = theme_service.documents(s.engine, theme_id, start, end, 20, offset)
     if not v.can("calls"):  # call turns belong to QA: marketing sees the public mentions
         docs = [d for d in docs if d.kind == "mention"]

@@ -84,6 +84,11 @@ def _assert_exact(engine, now):
             for iv in ("day", "week"):
                 assert stats(engine, start, end, interval=iv, **f) == \
                     stats(engine, start, end, interval=iv, exact=True, **f), (start, end, f, iv)
+        from vocsvc.store.themes import channel_counts
+
+        ids = [t.id for t in stats(engine, start, end).themes][:3]
+        for some in ([ids[0]], ids) if ids else ():  # a theme page's channel split
+            assert channel_counts(engine, some, start, end) == channel_counts(engine, some, start, end, exact=True)
     nonempty = metrics(engine, None, None, "channel")
     assert nonempty.overall.volume > 0 and len(nonempty.groups) > 1  # not vacuous
 

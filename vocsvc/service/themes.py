@@ -147,7 +147,7 @@ def stats(engine: sa.Engine, start: datetime, end: datetime, channel: str | None
         neg[tid] += r.neg
         series[tid][bucket(r.day, interval)] += r.n
     scores, all_scores = defaultdict(lambda: MetricCounts(None)), MetricCounts(None)
-    for c in store.score_counts(engine, start, end, channel, lang, product):
+    for c in store.score_counts(engine, start, end, channel, lang, product, exact):
         scores[final.get(c.key, c.key)].add(c)
         all_scores.add(c)
     live = {final.get(i, i) for i in raw.ids}  # active: discovered now, itself or through a theme merged into it
@@ -260,6 +260,14 @@ def merge(engine: sa.Engine, theme_id: str, into_id: str, actor: str, now: datet
     moved = store.merge(engine, theme_id, into_id, sources, target, actor, now)
     log.info("theme %s merged into %s (%d documents moved to %s)", theme_id, into_id, moved, target)
     return theme(engine, target)
+
+
+def channel_split(engine: sa.Engine, theme_id: str, start: datetime, end: datetime,
+                  exact: bool = False) -> list[tuple[str, int, float | None]]:
+    """(channel, documents, net sentiment) of one theme in the period, largest first (themes merged into it
+    count here, as in ``stats``)."""
+    got = store.channel_counts(engine, [theme_id, *merged_from(engine, theme_id)], start, end, exact)
+    return sorted(((ch, n, net_sentiment(pos, neg, n)) for ch, (n, pos, neg) in got.items()), key=lambda x: -x[1])
 
 
 def merged_from(engine: sa.Engine, theme_id: str) -> list[str]:

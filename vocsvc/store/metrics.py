@@ -26,7 +26,8 @@ def _raw_counters():
 
 
 def counts(engine: sa.Engine, start: datetime | None, end: datetime | None, group: str | None = None,
-           channel: str | None = None, product: str | None = None, exact: bool = False) -> list[MetricCounts]:
+           channel: str | None = None, product: str | None = None, exact: bool = False,
+           lang: str | None = None) -> list[MetricCounts]:
     """One MetricCounts per key of ``group`` ('day' for day / week / month: the caller buckets), or one with key
     None for the whole period."""
     key_name = "day" if group in TIME_GROUPS else group
@@ -45,6 +46,8 @@ def counts(engine: sa.Engine, start: datetime | None, end: datetime | None, grou
             q = q.where(table.channel == channel)
         if product:
             q = q.where(table.product == product)
+        if lang:
+            q = q.where(table.lang == lang)
         for row in c.execute(q.group_by(keycol) if key_name else q):
             if row[1]:
                 add(row[0], row[1:])

@@ -17,7 +17,9 @@ from vocsvc.store.db import day_expr
 from vocsvc.store.rows import METRIC_COUNTERS
 from vocsvc.store.schema import calls, mentions, metric_rollup, theme_day_rollup, theme_rollup, utterances
 
-THEME_COUNTERS = ("n", "pos", "neg")
+THEME_COUNTERS = ("n", "pos", "neg")  # theme_day_rollup's; theme_rollup also keeps the scores below
+SCORE_COUNTERS = ("nps_n", "promoters", "detractors", "rating_n", "satisfied")
+_THEME_ROLLUP_COUNTERS = THEME_COUNTERS + SCORE_COUNTERS
 _METRIC_KEYS = ("day", "channel", "source", "product", "lang")
 _THEME_KEYS = ("day", "theme_id", "channel", "lang", "product")
 
@@ -31,7 +33,7 @@ class Deltas:
 
     def __init__(self) -> None:
         self.metric: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(METRIC_COUNTERS))
-        self.theme: dict[tuple, list[int]] = defaultdict(lambda: [0] * 3)
+        self.theme: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_THEME_ROLLUP_COUNTERS))
 
     def mention(self, *, created_at: datetime, channel: str, source: str, product: str | None, lang: str | None,
                 nps: int | None, rating: int | None, sentiment: str | None, state: str, theme_id: str | None,
@@ -47,23 +49,26 @@ class Deltas:
             acc[i] += sign * int(v)
         if state == "tagged":
             self.document(created_at=created_at, theme_id=theme_id, channel=channel, lang=lang, product=product,
-                          sentiment=sentiment, sign=sign)
+                          sentiment=sentiment, sign=sign, nps=nps, rating=rating)
 
     def document(self, *, created_at: datetime, theme_id: str | None, channel: str, lang: str | None,
-                 product: str | None, sentiment: str | None, sign: int = 1) -> None:
+                 product: str | None, sentiment: str | None, sign: int = 1, nps: int | None = None,
+                 rating: int | None = None) -> None:
         key = (day_of(created_at), theme_id or "", channel, lang or "", product or "")
+        vals = (1, sentiment == "positive", sentiment == "negative", nps is not None, nps is not None and nps >= 9,
+                nps is not None and nps <= 6, rating is not None, rating is not None and rating >= 4)
         acc = self.theme[key]
-        acc[0] += sign
-        acc[1] += sign * (sentiment == "positive")
-        acc[2] += sign * (sentiment == "negative")
+        for i, v in enumerate(vals):
+            acc[i] += sign * int(v)
 
     def apply(self, conn) -> None:
         _upsert(conn, metric_rollup, _METRIC_KEYS, METRIC_COUNTERS,
                 [dict(zip(_METRIC_KEYS, k)) | dict(zip(METRIC_COUNTERS, v)) for k, v in self.metric.items() if any(v)])
-        _upsert(conn, theme_rollup, _THEME_KEYS, THEME_COUNTERS,
-                [dict(zip(_THEME_KEYS, k)) | dict(zip(THEME_COUNTERS, v)) for k, v in self.theme.items() if any(v)])
+        _upsert(conn, theme_rollup, _THEME_KEYS, _THEME_ROLLUP_COUNTERS,
+                [dict(zip(_THEME_KEYS, k)) | dict(zip(_THEME_ROLLUP_COUNTERS, v)) for k, v in self.theme.items()
+                 if any(v)])
         per_day: dict[tuple, list[int]] = defaultdict(lambda: [0] * 3)
-        for (day, theme, *_), v in self.theme.items():
+        for (day, theme, *_), v in self.theme.items():  # the first three counters: n, pos, neg
             acc = per_day[(day, theme)]
             for i in range(3):
                 acc[i] += v[i]
@@ -119,23 +124,37 @@ def documents_select(dialect: str):
     q1 = sa.select(day_expr(m.created_at, dialect).label("day"), sa.func.coalesce(m.theme_id, "").label("theme_id"),
                    m.channel.label("channel"), sa.func.coalesce(m.lang, "").label("lang"),
                    sa.func.coalesce(m.product, "").label("product"), m.sentiment.label("sentiment"),
-                   m.created_at.label("created_at")).where(m.state == "tagged")
+                   m.created_at.label("created_at"), m.nps.label("nps"), m.rating.label("rating")
+                   ).where(m.state == "tagged")
+    none = sa.null().cast(sa.Integer)
     q2 = sa.select(day_expr(u.created_at, dialect), sa.func.coalesce(u.theme_id, ""), sa.literal("call"),
-                   sa.func.coalesce(calls.c.language, ""), sa.literal(""), u.sentiment, u.created_at) \
+                   sa.func.coalesce(calls.c.language, ""), sa.literal(""), u.sentiment, u.created_at, none, none) \
         .join(calls, calls.c.id == u.call_id).where(u.speaker != "agent")
     return sa.union_all(q1, q2).subquery("docs")
 
 
-def rebuild_themes(conn) -> None:
+def score_sums(nps, rating) -> list:
+    """SQL sums of SCORE_COUNTERS over columns holding an NPS answer (0-10) and a 1-5 rating."""
+    one = sa.literal(1)
+    return [sa.func.count(nps), sa.func.coalesce(sa.func.sum(sa.case((nps >= 9, one), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((nps <= 6, one), else_=0)), 0), sa.func.count(rating),
+            sa.func.coalesce(sa.func.sum(sa.case((rating >= 4, one), else_=0)), 0)]
+
+
+def rebuild_themes(conn, scores: bool = True) -> None:
+    """Recount theme_rollup and theme_day_rollup from the rows (``scores=False``: without the score counters, for
+    the migration that created the tables before those columns existed)."""
     _lock(conn, theme_rollup, theme_day_rollup)
     conn.execute(theme_rollup.delete())
     conn.execute(theme_day_rollup.delete())
     d = documents_select(conn.dialect.name)
     one = sa.literal(1)
-    cnt = [sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((d.c.sentiment == "positive", one), else_=0)), 0),
-           sa.func.coalesce(sa.func.sum(sa.case((d.c.sentiment == "negative", one), else_=0)), 0)]
+    cnt = [sa.func.count(), *[sa.func.coalesce(sa.func.sum(sa.case((cond, one), else_=0)), 0) for cond in (
+        d.c.sentiment == "positive", d.c.sentiment == "negative")], *(score_sums(d.c.nps, d.c.rating) if scores
+                                                                       else [])]
     keys = [d.c.day, d.c.theme_id, d.c.channel, d.c.lang, d.c.product]
-    conn.execute(theme_rollup.insert().from_select(list(_THEME_KEYS) + list(THEME_COUNTERS),
+    cols = _THEME_ROLLUP_COUNTERS if scores else THEME_COUNTERS
+    conn.execute(theme_rollup.insert().from_select(list(_THEME_KEYS) + list(cols),
                                                    sa.select(*keys, *cnt).group_by(*keys)))
     t = theme_rollup.c
     conn.execute(theme_day_rollup.insert().from_select(

@@ -283,6 +283,9 @@ theme_rollup = sa.Table(  # documents: tagged mentions + customer utterances of 
     sa.Column("lang", sa.String(8), primary_key=True),
     sa.Column("product", sa.String(200), primary_key=True),
     *[sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in ("n", "pos", "neg")],
+    # NPS answers and 1-5 ratings of the theme's mentions (calls have none): a theme's NPS / CSAT impact
+    *[sa.Column(c, sa.Integer, nullable=False, server_default="0")
+      for c in ("nps_n", "promoters", "detractors", "rating_n", "satisfied")],
 )
 
 theme_day_rollup = sa.Table(  # the same without filters: what an unfiltered /themes reads

@@ -189,23 +189,79 @@ def day_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str |
     return out
 
 
-def score_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None,
-                 lang: str | None = None, product: str | None = None) -> list[MetricCounts]:
-    """NPS answers (promoters 9-10, detractors 0-6) and 1-5 ratings (satisfied: 4-5) of the period's mentions per
-    theme (key None: no theme), in one grouped query over the rows (``nps_n``, ``promoters``, ``detractors``,
-    ``rating_n``, ``satisfied`` set; the other counters 0). Calls have no scores."""
-    m, one = mentions.c, sa.literal(1)
-    q = sa.select(m.theme_id, sa.func.count(m.nps), sa.func.sum(sa.case((m.nps >= 9, one), else_=0)),
-                  sa.func.sum(sa.case((m.nps <= 6, one), else_=0)), sa.func.count(m.rating),
-                  sa.func.sum(sa.case((m.rating >= 4, one), else_=0))) \
-        .where(m.created_at >= start, m.created_at < end, sa.or_(m.nps.is_not(None), m.rating.is_not(None))) \
-        .group_by(m.theme_id)
-    for col, val in ((m.channel, channel), (m.lang, lang), (m.product, product)):
-        if val is not None:
-            q = q.where(col == val)
+def channel_counts(engine: sa.Engine, theme_ids: list[str], start: datetime, end: datetime,
+                   exact: bool = False) -> dict[str, list[int]]:
+    """{channel: [documents, positive, negative]} of these themes in [start, end): one theme's channel split."""
+    days, edges = split_days(start, end, exact)
+    out: dict[str, list[int]] = {}
+
+    def add(ch, vals) -> None:
+        acc = out.setdefault(ch, [0, 0, 0])
+        for i, v in enumerate(vals):
+            acc[i] += int(v or 0)
+
     with engine.connect() as c:
-        return [MetricCounts(r[0] or None, nps_n=int(r[1]), promoters=int(r[2] or 0), detractors=int(r[3] or 0),
-                             rating_n=int(r[4]), satisfied=int(r[5] or 0)) for r in c.execute(q)]
+        if days:
+            t = theme_rollup.c
+            for r in c.execute(sa.select(t.channel, sa.func.sum(t.n), sa.func.sum(t.pos), sa.func.sum(t.neg))
+                               .where(t.theme_id.in_(theme_ids), t.day >= days[0], t.day < days[1])
+                               .group_by(t.channel)):
+                add(r[0], r[1:])
+        one = sa.literal(1)
+        for lo, hi in edges:
+            d = documents_select(c.dialect.name)
+            for r in c.execute(sa.select(d.c.channel, sa.func.count(),
+                                         sa.func.sum(sa.case((d.c.sentiment == "positive", one), else_=0)),
+                                         sa.func.sum(sa.case((d.c.sentiment == "negative", one), else_=0)))
+                               .where(d.c.theme_id.in_(theme_ids), d.c.created_at >= lo, d.c.created_at < hi)
+                               .group_by(d.c.channel)):
+                add(r[0], r[1:])
+    return {k: v for k, v in out.items() if v[0]}
+
+
+def score_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None,
+                 lang: str | None = None, product: str | None = None, exact: bool = False) -> list[MetricCounts]:
+    """NPS answers (promoters 9-10, detractors 0-6) and 1-5 ratings (satisfied: 4-5) of the period's mentions per
+    theme; key None holds every scored mention without a theme (untagged ones too), so that the parts add up to
+    the period's figures. Rollups for whole days, rows at the edges, as ``day_counts`` (``exact``: rows only).
+    Only ``nps_n``, ``promoters``, ``detractors``, ``rating_n`` and ``satisfied`` are set; calls have no scores."""
+    from vocsvc.store.metrics import counts as metric_counts
+    from vocsvc.store.rollups import SCORE_COUNTERS, score_sums
+
+    days, edges = split_days(start, end, exact)
+    per: dict[str | None, MetricCounts] = {}
+
+    def add(key, vals) -> None:
+        if key and any(vals):
+            per.setdefault(key, MetricCounts(key)).add(MetricCounts(key, 0, *[int(v or 0) for v in vals]))
+
+    with engine.connect() as c:
+        if days:
+            t = theme_rollup.c
+            q = sa.select(t.theme_id, *[sa.func.sum(t[x]) for x in SCORE_COUNTERS]).where(
+                t.day >= days[0], t.day < days[1], t.theme_id != "").group_by(t.theme_id)
+            for col, val in ((t.channel, channel), (t.lang, lang), (t.product, product)):
+                if val is not None:
+                    q = q.where(col == val)
+            for r in c.execute(q):
+                add(r[0], r[1:])
+        m = mentions.c
+        for lo, hi in edges:
+            q = sa.select(m.theme_id, *score_sums(m.nps, m.rating)).where(
+                m.created_at >= lo, m.created_at < hi, m.state == "tagged", m.theme_id.is_not(None),
+                sa.or_(m.nps.is_not(None), m.rating.is_not(None))).group_by(m.theme_id)
+            for col, val in ((m.channel, channel), (m.lang, lang), (m.product, product)):
+                if val is not None:
+                    q = q.where(col == val)
+            for r in c.execute(q):
+                add(r[0], r[1:])
+    overall = MetricCounts(None)
+    for x in metric_counts(engine, start, end, None, channel, product, exact, lang=lang):
+        overall.add(x)
+    rest = MetricCounts(None)
+    for f in SCORE_COUNTERS:
+        setattr(rest, f, getattr(overall, f) - sum(getattr(x, f) for x in per.values()))
+    return [*per.values(), rest]
 
 
 def examples(engine: sa.Engine, theme_ids: list[str], start: datetime, end: datetime, k: int = 3

@@ -52,7 +52,7 @@ def upgrade() -> None:
         conn.execute(sa.text("INSERT INTO mention_labels (mention_id, kind, label) VALUES (:mention_id, :kind, "
                              ":label)"), labels[s : s + 1000])
     rebuild_metrics(conn)
-    rebuild_themes(conn)
+    rebuild_themes(conn, scores=False)  # the score counters come with 0009, which recounts
 
 
 def downgrade() -> None:
