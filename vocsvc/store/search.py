@@ -38,8 +38,10 @@ def full_text(engine: sa.Engine, q: str, limit: int, offset: int) -> tuple[list[
             # counted up to the cap only: an exact count of a common word's matches costs more than the page
             total = c.execute(sa.text(f"SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE {where} LIMIT :cap)"),
                               {"q": fts_query(q), "cap": COUNT_CAP}).scalar()
-            rows = c.execute(sa.text(f"SELECT doc_kind, doc_id, -bm25(search_fts) AS s FROM search_fts WHERE {where} "
-                                     "ORDER BY bm25(search_fts), doc_id LIMIT :l OFFSET :o"),
+            # ORDER BY rank (FTS5's bm25 column) alone: FTS5 sorts it itself, twice as fast as ORDER BY bm25(...)
+            # with a tie-break for a word in most documents (for the same rows the order is the same every time)
+            rows = c.execute(sa.text(f"SELECT doc_kind, doc_id, -rank AS s FROM search_fts WHERE {where} "
+                                     "ORDER BY rank LIMIT :l OFFSET :o"),
                              {"q": fts_query(q), "l": limit, "o": offset}).all()
         else:
             sub = ("SELECT 'mention' AS kind, id, ts_rank(tsv, query) AS s FROM mentions, "
