@@ -5,6 +5,9 @@ idempotent), but two things live outside it:
 
 * an upload being copied: ``<data_dir>/audio/.upload-<pid>-<n>.tmp`` stays on disk, a half recording nobody will
   ever read (and one that may hold a customer's voice): removed when its process is gone;
+* a recording stored but never referenced: the process died after the upload was renamed into place and before
+  its job was written (the client got no answer and sends it again, or never does): removed when no job and no
+  call names its digest and it is older than ``ORPHAN_MIN_AGE`` (a live upload in another process is younger);
 * mentions stored but whose tagging task was lost (the process died between the commit and the enqueue, or its
   worker had taken the task from the queue): they are enqueued again now, not only when the maintenance loop
   next finds them pending for half a minute. Tagging is conditional (only a pending mention is tagged), so a task
@@ -19,6 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger("vocsvc")
 TAG_CHUNK = 256  # ids per tagging task, as the ingest route enqueues them
+ORPHAN_MIN_AGE = 600.0  # seconds; an upload's rename-to-job-insert window is milliseconds
 
 
 def pid_alive(pid: int) -> bool:
@@ -52,6 +56,28 @@ def sweep_upload_temps(audio_dir: Path) -> int:
     return n
 
 
+def sweep_orphan_recordings(engine, audio_dir: Path, now_ts: float, min_age: float = ORPHAN_MIN_AGE) -> int:
+    """Remove recordings (``<sha256><suffix>`` under the audio folder) that no job and no call refers to."""
+    import re
+
+    from vocsvc.store.jobs import referenced_digests
+
+    if not audio_dir.is_dir():
+        return 0
+    files = {}
+    for p in audio_dir.iterdir():
+        m = re.fullmatch(r"([0-9a-f]{64})(\.[a-z0-9]+)", p.name)  # never a .redacted.wav or a temp file
+        if m and p.is_file() and now_ts - p.stat().st_mtime >= min_age:
+            files[m.group(1)] = p
+    used = referenced_digests(engine, sorted(files))
+    n = 0
+    for digest, p in files.items():
+        if digest not in used:
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
 def requeue_pending(engine, queue, now: datetime, limit: int = 10_000) -> int:
     """Enqueue tagging for mentions still pending (at most ``limit`` now; the maintenance loop finds the rest)."""
     from vocsvc.store.mentions import pending_ids_before
@@ -64,7 +90,14 @@ def requeue_pending(engine, queue, now: datetime, limit: int = 10_000) -> int:
 
 def recover(settings, engine, queue, now: datetime) -> dict[str, int]:
     """Both steps; a queue that is down leaves the pending mentions to the maintenance loop, not a failed start."""
-    out = {"upload_temps": sweep_upload_temps(Path(settings.data_dir) / "audio"), "requeued_mentions": 0}
+    audio = Path(settings.data_dir) / "audio"
+    out = {"upload_temps": sweep_upload_temps(audio), "orphan_recordings": 0, "requeued_mentions": 0}
+    try:
+        import time
+
+        out["orphan_recordings"] = sweep_orphan_recordings(engine, audio, time.time())  # file times are wall time
+    except Exception as e:  # noqa: BLE001 - the database down at start: the next start sweeps
+        log.warning("start: could not sweep orphan recordings (%s)", type(e).__name__)
     try:
         out["requeued_mentions"] = requeue_pending(engine, queue, now)
     except Exception as e:  # noqa: BLE001 - e.g. Redis down at start: the mentions stay pending, found later

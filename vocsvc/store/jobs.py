@@ -172,3 +172,19 @@ def active_count(engine: sa.Engine) -> int:
     with engine.connect() as c:
         return c.execute(sa.select(sa.func.count()).select_from(jobs).where(
             jobs.c.state.in_([JobState.queued.value, JobState.running.value]))).scalar()
+
+
+def referenced_digests(engine: sa.Engine, digests: list[str]) -> set[str]:
+    """Which of these audio digests a job (key ``transcribe:<digest>:...``) or a call (its audio path) still uses."""
+    from vocsvc.store.schema import calls
+
+    found: set[str] = set()
+    with engine.connect() as c:
+        for s in range(0, len(digests), 200):
+            part = digests[s : s + 200]
+            for (key,) in c.execute(sa.select(jobs.c.key).where(sa.or_(*[jobs.c.key.like(f"%:{d}:%") for d in part]))):
+                found |= {d for d in part if f":{d}:" in key}
+            for (path,) in c.execute(sa.select(calls.c.audio_path).where(
+                    sa.or_(*[calls.c.audio_path.like(f"%{d}%") for d in part]))):
+                found |= {d for d in part if d in path}
+    return found

@@ -82,23 +82,25 @@
   }
 
   // countdown to each alert's reply deadline: amber under the warning hours, red once overdue
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var left = (Date.parse(el.dataset.due) - now) / 1000, warn = parseFloat(el.dataset.warnHours || "12") * 3600;
+      var s = Math.abs(Math.round(left)), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+      var txt = h + "h " + String(m).padStart(2, "0") + "m " + String(sec).padStart(2, "0") + "s";
+      el.textContent = left < 0 ? "overdue " + txt : txt + " left";
+      el.classList.toggle("red", left < 0);
+      el.classList.toggle("amber", left >= 0 && left < warn);
+      el.setAttribute("title", "reply due " + el.dataset.due);
+    });
+  }
+
+  // countdown to each alert's reply deadline: amber under the warning hours, red once overdue (one timer for the
+  // page; rows swapped in by htmx are picked up at the next tick)
+  var ticking = false;
   function countdowns() {
-    var els = document.querySelectorAll("[data-due]");
-    if (!els.length) { return; }
-    function tick() {
-      var now = Date.now();
-      els.forEach(function (el) {
-        var left = (Date.parse(el.dataset.due) - now) / 1000, warn = parseFloat(el.dataset.warnHours || "12") * 3600;
-        var s = Math.abs(Math.round(left)), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-        var txt = h + "h " + String(m).padStart(2, "0") + "m " + String(sec).padStart(2, "0") + "s";
-        el.textContent = left < 0 ? "overdue " + txt : txt + " left";
-        el.classList.toggle("red", left < 0);
-        el.classList.toggle("amber", left >= 0 && left < warn);
-        el.setAttribute("title", "reply due " + el.dataset.due);
-      });
-    }
     tick();
-    setInterval(tick, 1000);
+    if (!ticking && document.querySelector("[data-due]")) { ticking = true; setInterval(tick, 1000); }
   }
 
   function forms() {
