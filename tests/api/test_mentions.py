@@ -107,6 +107,7 @@ def test_lost_queue_message_is_swept(api, clock):
     assert m.tick()["requeued_mentions"] == 0  # too fresh to call lost
     clock.advance(minutes=1)
     assert m.tick()["requeued_mentions"] == 1
+    assert m.tick()["requeued_mentions"] == 0  # its message is in the queue now: not sent again while it waits
     api.drain()
     assert api.get(f"/v1/mentions/{r.json()['items'][0]['id']}").json()["state"] == "tagged"
 

@@ -45,6 +45,10 @@ class Maintenance:
     def _requeue_pending(self, now) -> int:
         from vocsvc.store.mentions import pending_ids_before
 
+        if self.queue.backlog() > 0:
+            # the queue still has work: mentions pending now are most likely in it; a lost message shows once it
+            # drains (re-sending a backlog every tick would only fill the queue with copies)
+            return 0
         ids = pending_ids_before(self.engine, now - timedelta(seconds=30))
         for s in range(0, len(ids), 256):
             self.queue.tag_task(ids[s : s + 256])

@@ -92,6 +92,13 @@ class Queue:
     def analyzer(self):
         return self._analyzer_override or _analyzer(self.settings)
 
+    def backlog(self) -> int:
+        """Tasks waiting in the queue (0 when the queue cannot say: Redis down)."""
+        try:
+            return int(self.huey.pending_count())
+        except Exception:  # noqa: BLE001 - the caller treats "unknown" as "empty" and re-sends: harmless
+            return 0
+
     # ------------------------------------------------------------------ mentions
     def _tag(self, ids: list[str] | None = None) -> int:
         from vocsvc.service.mentions import tag
