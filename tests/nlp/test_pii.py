@@ -90,3 +90,9 @@ def test_card_inside_longer_number_run():
 def test_empty_and_plain():
     assert redact("").text == ""
     assert find_pii("no numbers here") == []
+
+
+def test_list_of_years_is_not_a_card():
+    # "2015 2016 2017 2018" passes Luhn and has a card's 4-4-4-4 layout; it was redacted as [CARD]
+    assert find_pii("in 2015, 2016, 2017, 2018 we had no problems") == []
+    assert types("card 4539 1488 0343 6467, since 2015") == ["card_number"]

@@ -317,11 +317,39 @@ def _absent(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
 
 def _no_pii_readback(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
     """PII the redactor found in an agent's turn, or a long run of digits it could not validate (Whisper hears
-    "four five three nine" as "453i": the card's checksum fails, but the agent still read a number back)."""
+    "four five three nine" as "453i": the card's checksum fails, but the agent still read a number back), or a
+    date of birth repeated after the customer gave it."""
     types = set(rule.get("types", []))
     min_digits = int(rule.get("min_digits", 10))
-    read = [t.index for t in ctx.agent if types & set(t.pii) or sum(ch.isdigit() for ch in t.text) >= min_digits]
+    dob = _dob_read_back(ctx) if "date_of_birth" in types else set()
+    read = [t.index for t in ctx.agent if types & set(t.pii) or sum(ch.isdigit() for ch in t.text) >= min_digits
+            or t.index in dob]
     return ("no", 0.85, read) if read else ("yes", 0.8, [])
+
+
+def _dob_read_back(ctx: _Ctx) -> set[int]:
+    """Agent turns that repeat the customer's date of birth. Neither turn need say "date of birth": the agent asks
+    for it, the customer answers with the bare date («Двенадцатое марта восемьдесят пятого года»), the agent says
+    it back («Двенадцатое марта ..., верно»). The same day and month counts; so does any date in the agent's next
+    turn when the customer's date was already redacted ([DOB]) and cannot be compared."""
+    from vocsvc.nlp.pii import date_key, find_dates, find_pii
+
+    given: set[tuple[int, int]] = set()
+    pending = False  # the customer's last turn held a date of birth we cannot compare
+    out: set[int] = set()
+    order = sorted(ctx.turns, key=lambda t: (t.start, t.index))
+    for k, t in enumerate(order):
+        if t.role == "agent":
+            keys = {date_key(t.text[s:e]) for s, e in find_dates(t.text)}
+            if keys and (pending or any(k_ in given or (k_ and k_[::-1] in given) for k_ in keys)):
+                out.add(t.index)
+            pending = False
+            continue
+        spans = [p for p in find_pii(t.text, context=order[k - 1].text if k else "") if p.type == "date_of_birth"]
+        given |= {key for p in spans if (key := date_key(t.text[p.start : p.end]))}
+        pending = pending or "date_of_birth" in t.pii or "[DOB]" in t.text or any(
+            date_key(t.text[p.start : p.end]) is None for p in spans)
+    return out
 
 
 def _talk_share(ctx: _Ctx, rule: Rule, item: Item) -> Answer:
