@@ -135,3 +135,12 @@ def test_cx_sentiment_rules(analyzer):
 def test_cx_sentiment_known_miss(analyzer):
     (t,) = analyzer.analyze(["No internet since this morning, when will you fix it?"])
     assert t.sentiment.label == "negative"
+
+
+def test_an_answer_to_a_birth_date_question_is_redacted_with_its_context(analyzer):
+    """A call's turn is tagged with the turn before it: a bare date right after "your date of birth?" is PII."""
+    q = "Can you confirm your date of birth for me?"
+    with_ctx, alone = analyzer.analyze(["Yes, it is the fifth of May, 1980.", "Delivery on the fifth of May."],
+                                       contexts=[q, "When will it come?"])
+    assert "[DOB]" in with_ctx.text_redacted and "1980" not in with_ctx.text_redacted
+    assert alone.text_redacted == "Delivery on the fifth of May."  # a date without a birth cue stays

@@ -165,11 +165,14 @@ class Analyzer:
 
         return self.encoder([redact(t).text for t in texts])
 
-    def analyze(self, texts: list[object], ids: list[str | None] | None = None) -> list[Tags | RowError]:
-        """Tag a batch; a bad row yields a :class:`RowError` in its place."""
-        return self.analyze_full(texts, ids).results
+    def analyze(self, texts: list[object], ids: list[str | None] | None = None,
+                contexts: list[str] | None = None) -> list[Tags | RowError]:
+        """Tag a batch; a bad row yields a :class:`RowError` in its place. ``contexts``: what was said just before
+        each text (a call's previous turn), so that a bare answer to "your date of birth?" is redacted too."""
+        return self.analyze_full(texts, ids, contexts).results
 
-    def analyze_full(self, texts: list[object], ids: list[str | None] | None = None) -> Analysis:
+    def analyze_full(self, texts: list[object], ids: list[str | None] | None = None,
+                     contexts: list[str] | None = None) -> Analysis:
         from vocsvc.nlp.pii import find_pii, redact
 
         ids = list(ids) if ids is not None else [None] * len(texts)
@@ -191,7 +194,8 @@ class Analyzer:
         with self._lock:
             raw = [str(texts[i]) for i in good]
             langs = self.language(raw)
-            reds = [redact(t, find_pii(t)) for t in raw]
+            ctx = [contexts[i] or "" for i in good] if contexts is not None else [""] * len(good)
+            reds = [redact(t, find_pii(t, context=c)) for t, c in zip(raw, ctx)]
             clean = [r.text for r in reds]
             # The encoder (C/BLAS, releases the GIL) runs beside the spaCy/natasha stages: two cores, two lanes.
             # Models are loaded here, on this thread, so lazy loading never races.

@@ -90,7 +90,9 @@ def transcribe_call(
     dropped += repeats
 
     if utterances:
-        analysis = analyzer.analyze([u.text for u in utterances])
+        # each turn with the one before it: "What is your date of birth?" -> "The fifth of May, 1980" is PII
+        analysis = analyzer.analyze([u.text for u in utterances],
+                                    contexts=[""] + [u.text for u in utterances[:-1]])
         for u, tags in zip(utterances, analysis):
             if isinstance(tags, Tags):
                 u.tags = tags
