@@ -1,6 +1,9 @@
 """A load run against a real `vocsvc serve`: many clients for minutes, mixed work, no errors, flat memory.
 
-    python bench/load.py [--clients 50] [--seconds 300] [--procs 4] [--db postgresql+psycopg://...]
+    python bench/load.py [--clients 50] [--seconds 300] [--procs 4] [--db postgresql+psycopg://...] [--steady N]
+
+With --steady N every ingest names one of N external ids (new at first, repeats once they exist), so the data the
+server holds (rows, the semantic index's embeddings) stops growing: a rising RSS is then the server's own.
 
 A fresh work folder (~/.cache/vocsvc/bench-load) holds the SQLite database (unless --db names another one, which
 is migrated and written to), the queue and the uploads. `vocsvc serve` runs as its own process with its in-process
@@ -84,11 +87,19 @@ def _mention(ext: str, rng: random.Random) -> dict:
             "author": {"handle": f"@user{rng.randrange(500)}"}, "rating": rng.choice([None, 1, 3, 5])}
 
 
+STEADY = 0  # --steady N: every ingest names one of N external ids, so the store stops growing once they exist
+
+
 def request(cl, kind: str, k: str, rng: random.Random, bulk: int, wavs: list[bytes]) -> bool:
     """One request of ``kind``; True if the answer is the expected one."""
     if kind == "ingest_single":
+        if STEADY:
+            return cl.post("/v1/mentions", json=_mention(f"st{rng.randrange(STEADY)}", rng)).status_code in (200, 201)
         return cl.post("/v1/mentions", json=_mention(f"s{k}", rng)).status_code == 201
     if kind == "ingest_bulk":
+        if STEADY:
+            body = [_mention(f"st{x}", rng) for x in rng.sample(range(STEADY), bulk)]
+            return cl.post("/v1/mentions", json=body).status_code in (200, 201)
         body = [_mention(f"b{k}-{i}", rng) for i in range(bulk)]
         body[: bulk // 10] = [_mention(f"s{k}-dup{i}", rng) for i in range(bulk // 10)]  # some repeats
         return cl.post("/v1/mentions", json=body).status_code in (200, 201)
@@ -214,6 +225,8 @@ def main() -> None:
     ap.add_argument("--bulk", type=int, default=50, help="mentions per bulk array")
     ap.add_argument("--db", default=None, help="a database URL (default: SQLite in the work folder)")
     ap.add_argument("--only", default="", help=f"comma-separated kinds of the mix to run (of {', '.join(MIX)})")
+    ap.add_argument("--steady", type=int, default=0, help="ingest only these many external ids (the stored data "
+                    "stops growing once they exist: memory growth is then the server's, not the data's)")
     args = ap.parse_args()
     only = [k for k in args.only.split(",") if k]
     if set(only) - set(MIX):
@@ -222,6 +235,8 @@ def main() -> None:
     work = Path.home() / ".cache" / "vocsvc" / "bench-load"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    global STEADY
+    STEADY = args.steady  # the forked client processes inherit it
     url = args.db or f"sqlite:///{work / 'load.db'}"
     wavs = wav_fixtures()
     srv, base, hdr = start_server(url, work)
