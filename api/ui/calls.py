@@ -3,15 +3,15 @@ synced with the transcript, tags per turn with inline corrections, swap roles, s
 with the reviewer's overrides and the evaluation's workflow), and an agent's QA over time."""
 from __future__ import annotations
 
+import functools
 import json
 from datetime import timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
-from api.routes.calls import CALL_COLUMNS, call_filters
-from api.routes.common import csv_lines
+from api.routes.calls import call_filters, calls_csv
 from api.ui import auth, page
 from vocsvc.errors import InvalidInput
 from vocsvc.service import calls as service
@@ -35,13 +35,7 @@ def calls(request: Request, f: dict = Depends(call_filters), sort: str = Query("
 
 @router.get("/calls/export")
 def export(request: Request, f: dict = Depends(call_filters), v: auth.Viewer = Depends(auth.need("calls"))):
-    from api.public import CallSummary
-
-    s = request.app.state.svc
-    rows = (CallSummary.from_row(r).model_dump(mode="json", include=set(CALL_COLUMNS))
-            for r in service.export_rows(s, **f))
-    return StreamingResponse(csv_lines(rows, CALL_COLUMNS), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+    return calls_csv(request.app.state.svc, f)
 
 
 def _corrections(review) -> dict[tuple[int, str], object]:
@@ -65,9 +59,13 @@ def call(request: Request, call_id: str, v: auth.Viewer = Depends(auth.need("cal
 
 def _category_names(settings) -> list[str]:
     """The phrase categories of the lexicon the analyzer uses (choices for a correction)."""
+    return _categories_of(settings.categories_lexicon or (settings.models_dir / "lexicons" / "categories.yaml"))
+
+
+@functools.lru_cache(maxsize=4)
+def _categories_of(path) -> list[str]:  # read once per lexicon file, not on every call page
     import yaml
 
-    path = settings.categories_lexicon or (settings.models_dir / "lexicons" / "categories.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, ValueError):
