@@ -79,11 +79,8 @@ def list_mentions(
                               state=state, has_alert=has_alert, alert_status=alert_status,
                               start=to_utc_naive(start) if start else None, end=to_utc_naive(end) if end else None,
                               q=q)
-    rows, nxt = service.page(s.engine, f, limit, decode_key(cursor))
+    rows, nxt = service.page(s.engine, f, limit, decode_key(cursor), with_tags=with_tags)
     items = [MentionPublic.from_row(r) for r in rows]
-    if not with_tags:
-        for m in items:
-            m.tags = None
     return Page[MentionPublic](items=items, next_cursor=encode_key(*nxt) if nxt else None, total=None)
 
 

@@ -139,10 +139,11 @@ def get(engine: sa.Engine, mention_id: str) -> MentionRow | None:
     return store.get(engine, mention_id)
 
 
-def page(engine: sa.Engine, f: MentionFilter, limit: int, after: tuple[datetime, str] | None = None
-         ) -> tuple[list[MentionRow], tuple[datetime, str] | None]:
-    """One page, newest first, and the key of its last row when there may be more."""
-    rows = store.query(engine, f, limit + 1, after)
+def page(engine: sa.Engine, f: MentionFilter, limit: int, after: tuple[datetime, str] | None = None,
+         with_tags: bool = True) -> tuple[list[MentionRow], tuple[datetime, str] | None]:
+    """One page, newest first, and the key of its last row when there may be more (``with_tags=False``: rows
+    without their tags)."""
+    rows = store.query(engine, f, limit + 1, after, with_tags=with_tags)
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, ((rows[-1].created_at, rows[-1].id) if more and rows else None)

@@ -21,8 +21,10 @@ import sqlalchemy as sa
 
 from vocsvc.errors import Conflict, InvalidInput, NotFound
 from vocsvc.kpi import csat_impact, net_sentiment, nps_impact, two_proportion_z
+from vocsvc.store import metrics as metric_store
 from vocsvc.store import themes as store
-from vocsvc.store.db import unpack_vectors
+from vocsvc.store.db import connection, unpack_vectors
+from vocsvc.store.rollups import SCORE_COUNTERS
 from vocsvc.store.rows import ExampleRow, MetricCounts, ThemeRow
 from vocsvc.themes import Theme, ThemeModel, ThemeOptions, discover, resolve_merges
 
@@ -32,11 +34,11 @@ _LOCK = threading.Lock()
 LABEL_MAX = 80
 
 
-def _models(engine: sa.Engine) -> tuple[ThemeModel, ThemeModel, dict[str, str]]:
+def _models(engine: sa.Engine | sa.Connection) -> tuple[ThemeModel, ThemeModel, dict[str, str]]:
     """(the discovered model, the model new documents are assigned with, merged id -> final id), cached per
     database until the active themes or the merges change."""
     sig = store.active_signature(engine)
-    key = str(engine.url)
+    key = str(engine.engine.url)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit and hit[0] == sig:
@@ -126,10 +128,18 @@ class ThemeStats:
     themes: list[ThemeStat]
 
 
-def stats(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None, lang: str | None = None,
-          product: str | None = None, interval: str = "day", exact: bool = False) -> ThemeStats:
+def stats(engine: sa.Engine | sa.Connection, start: datetime, end: datetime, channel: str | None = None,
+          lang: str | None = None, product: str | None = None, interval: str = "day", exact: bool = False
+          ) -> ThemeStats:
+    """Every theme's figures in [start, end) against the period of equal length before it, largest first."""
+    with connection(engine) as c:  # one checkout for the request's half a dozen queries
+        return _stats(c, start, end, channel, lang, product, interval, exact)
+
+
+def _stats(engine: sa.Connection, start: datetime, end: datetime, channel: str | None, lang: str | None,
+           product: str | None, interval: str, exact: bool) -> ThemeStats:
     prev_start = start - (end - start)
-    cur = store.day_counts(engine, start, end, channel, lang, product, exact)
+    cur = store.day_counts(engine, start, end, channel, lang, product, exact, scores=True)
     prev = store.day_counts(engine, prev_start, start, channel, lang, product, exact, per_day=False)
     total = sum(r.n for r in cur)
     prev_total = sum(r.n for r in prev)
@@ -140,15 +150,23 @@ def stats(engine: sa.Engine, start: datetime, end: datetime, channel: str | None
     for r in prev:
         prev_vol[final.get(r.theme_id, r.theme_id)] += r.n
     vol, pos, neg, series = Counter(), Counter(), Counter(), defaultdict(Counter)
+    scores: dict[str, MetricCounts] = {}
+    buckets: dict[str, str] = {}  # a day's bucket once per day, not once per (theme, day)
     for r in cur:
         tid = final.get(r.theme_id, r.theme_id)
         vol[tid] += r.n
         pos[tid] += r.pos
         neg[tid] += r.neg
-        series[tid][bucket(r.day, interval)] += r.n
-    scores, all_scores = defaultdict(lambda: MetricCounts(None)), MetricCounts(None)
-    for c in store.score_counts(engine, start, end, channel, lang, product, exact):
-        scores[final.get(c.key, c.key)].add(c)
+        b = buckets.get(r.day)
+        if b is None:
+            b = buckets[r.day] = bucket(r.day, interval)
+        series[tid][b] += r.n
+        if tid is not None and (r.nps_n or r.rating_n):
+            sc = scores.setdefault(tid, MetricCounts(tid))
+            for f in SCORE_COUNTERS:
+                setattr(sc, f, getattr(sc, f) + getattr(r, f))
+    all_scores = MetricCounts(None)  # every scored mention of the period, themed or not, tagged or not
+    for c in metric_store.counts(engine, start, end, None, channel, product, exact, lang=lang):
         all_scores.add(c)
     live = {final.get(i, i) for i in raw.ids}  # active: discovered now, itself or through a theme merged into it
     meta = store.by_ids(engine, [t for t in vol if t is not None])

@@ -109,12 +109,41 @@ def page_ids(engine: sa.Engine, now: datetime, limit: int, offset: int, status: 
         q = q.where(is_active, a.due_at <= now)
     elif overdue is False:
         q = q.where(sa.not_(sa.and_(is_active, a.due_at <= now)))
-    keys = (a.due_at, a.priority, a.id) if order == "due" else (sa.case((is_active, 0), else_=1), a.priority,
-                                                                  a.due_at, a.id)
     with engine.connect() as c:
-        total = c.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
-        ids = c.execute(q.order_by(*keys).limit(limit).offset(offset)).scalars().all()
-    return list(ids), int(total)
+        if order == "due":
+            total = c.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar()
+            ids = c.execute(q.order_by(a.due_at, a.priority, a.id).limit(limit).offset(offset)).scalars().all()
+            return list(ids), int(total)
+        per_status = dict(c.execute(q.with_only_columns(a.status, sa.func.count()).group_by(a.status)).all())
+        return _urgent_page(c, q, per_status, limit, offset), sum(per_status.values())
+
+
+def _urgent_page(c, q: sa.Select, per_status: dict[str, int], limit: int, offset: int) -> list[str]:
+    """Ids ``offset`` to ``offset + limit`` of ``q`` in the order (active first, priority, due_at, id), given how
+    many alerts of each status match. Each status is its own range of ix_alerts_queue, already in (priority, due_at,
+    id) order, so no query sorts more than offset + limit rows of a status (ordering by an "is active" expression
+    sorted every match: all open alerts for a page of 50)."""
+    a = alerts.c
+    keys = (a.priority, a.due_at, a.id)
+    ids: list[str] = []
+    for group in ([s for s in ACTIVE if s in per_status], sorted(s for s in per_status if s not in ACTIVE)):
+        n = sum(per_status[s] for s in group)
+        if offset >= n:  # the page starts after this group
+            offset -= n
+            continue
+        want = limit - len(ids)
+        parts = [q.with_only_columns(*keys).where(a.status == s).order_by(*keys).limit(offset + want)
+                 for s in group]
+        if len(parts) == 1:
+            page = parts[0].with_only_columns(a.id).offset(offset).limit(want)
+        else:  # each status's first offset + want, merged by the database (its collation orders the ids)
+            u = sa.union_all(*[sa.select(p.subquery()) for p in parts]).subquery()
+            page = sa.select(u.c.id).order_by(u.c.priority, u.c.due_at, u.c.id).offset(offset).limit(want)
+        ids += c.execute(page).scalars().all()
+        offset = 0
+        if len(ids) >= limit:
+            break
+    return ids
 
 
 def exists(engine: sa.Engine, alert_id: str) -> bool:

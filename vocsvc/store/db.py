@@ -2,6 +2,8 @@
 mean "down or busy, retry later" (:func:`unavailable`)."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -38,6 +40,18 @@ def make_engine(url: str) -> sa.Engine:
 def engine_for(url: str) -> sa.Engine:
     """The one engine of a database URL in this process (every store, the job table and the queue share it)."""
     return make_engine(url)
+
+
+@contextlib.contextmanager
+def connection(db: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
+    """A connection checked out of an engine (and returned), or the caller's own connection as it is: a request
+    that reads several stores shares one checkout (on PostgreSQL each checkout is a pre-ping and a ROLLBACK, two
+    round trips more than the query)."""
+    if isinstance(db, sa.Connection):
+        yield db
+        return
+    with db.connect() as c:
+        yield c
 
 
 #: The errors :func:`unavailable` sorts out (the API maps them without naming the driver).

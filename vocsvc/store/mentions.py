@@ -20,6 +20,7 @@ from vocsvc.store.rows import ExportRow, Ingested, MentionRow, NewMention, TagUp
 from vocsvc.store.schema import alert_mentions, alerts, mention_labels, mentions, theme_edits, themes
 
 _NO_EMBEDDING = [c for c in mentions.c if c.name != "embedding"]
+_NO_TAGS = [c if c.name != "tags" else sa.null().label("tags") for c in _NO_EMBEDDING]
 
 
 _COLUMNS = [f.name for f in fields(NewMention) if f.name not in ("tagged", "pii")]
@@ -152,11 +153,12 @@ class MentionFilter:
 
 
 def query(engine: sa.Engine, f: MentionFilter, limit: int, after: tuple[datetime, str] | None = None,
-          newest_first: bool = True) -> list[MentionRow]:
+          newest_first: bool = True, with_tags: bool = True) -> list[MentionRow]:
     """One page of mentions matching ``f``, ordered by (created_at, id); ``after`` is the last row of the previous
-    page (keyset pagination: a page costs the same at the millionth row as at the first)."""
+    page (keyset pagination: a page costs the same at the millionth row as at the first). ``with_tags=False``: rows
+    with ``tags`` None (the tags JSON neither read nor parsed)."""
     m = mentions.c
-    q = sa.select(*_NO_EMBEDDING)
+    q = sa.select(*(_NO_EMBEDDING if with_tags else _NO_TAGS))
     for col, val in ((m.channel, f.channel), (m.source, f.source), (m.lang, f.lang), (m.sentiment, f.sentiment),
                      (m.emotion, f.emotion), (m.theme_id, f.theme_id), (m.product, f.product), (m.state, f.state)):
         if val is not None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from vocsvc.store.db import day_expr
+from vocsvc.store.db import connection, day_expr
 from vocsvc.store.rows import METRIC_COUNTERS, MetricCounts
 from vocsvc.store.schema import mentions, metric_rollup
 from vocsvc.store.timespan import split_days
@@ -25,7 +25,7 @@ def _raw_counters():
             sa.func.sum(sa.case((sa.and_(tagged, m.sentiment == "negative"), one), else_=0))]
 
 
-def counts(engine: sa.Engine, start: datetime | None, end: datetime | None, group: str | None = None,
+def counts(engine: sa.Engine | sa.Connection, start: datetime | None, end: datetime | None, group: str | None = None,
            channel: str | None = None, product: str | None = None, exact: bool = False,
            lang: str | None = None) -> list[MetricCounts]:
     """One MetricCounts per key of ``group`` ('day' for day / week / month: the caller buckets), or one with key
@@ -53,7 +53,7 @@ def counts(engine: sa.Engine, start: datetime | None, end: datetime | None, grou
                 add(row[0], row[1:])
 
     r, m = metric_rollup.c, mentions.c
-    with engine.connect() as c:
+    with connection(engine) as c:
         if days:
             run(c, r, r[key_name] if key_name else sa.literal(None), [sa.func.sum(r[x]) for x in METRIC_COUNTERS],
                 [r.day >= days[0], r.day < days[1]])

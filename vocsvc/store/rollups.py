@@ -17,9 +17,9 @@ from vocsvc.store.db import day_expr
 from vocsvc.store.rows import METRIC_COUNTERS
 from vocsvc.store.schema import calls, mentions, metric_rollup, theme_day_rollup, theme_rollup, utterances
 
-THEME_COUNTERS = ("n", "pos", "neg")  # theme_day_rollup's; theme_rollup also keeps the scores below
+THEME_COUNTERS = ("n", "pos", "neg")
 SCORE_COUNTERS = ("nps_n", "promoters", "detractors", "rating_n", "satisfied")
-_THEME_ROLLUP_COUNTERS = THEME_COUNTERS + SCORE_COUNTERS
+_THEME_ROLLUP_COUNTERS = THEME_COUNTERS + SCORE_COUNTERS  # theme_rollup's and (since 0010) theme_day_rollup's
 _METRIC_KEYS = ("day", "channel", "source", "product", "lang")
 _THEME_KEYS = ("day", "theme_id", "channel", "lang", "product")
 
@@ -67,13 +67,14 @@ class Deltas:
         _upsert(conn, theme_rollup, _THEME_KEYS, _THEME_ROLLUP_COUNTERS,
                 [dict(zip(_THEME_KEYS, k)) | dict(zip(_THEME_ROLLUP_COUNTERS, v)) for k, v in self.theme.items()
                  if any(v)])
-        per_day: dict[tuple, list[int]] = defaultdict(lambda: [0] * 3)
-        for (day, theme, *_), v in self.theme.items():  # the first three counters: n, pos, neg
+        per_day: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_THEME_ROLLUP_COUNTERS))
+        for (day, theme, *_), v in self.theme.items():
             acc = per_day[(day, theme)]
-            for i in range(3):
-                acc[i] += v[i]
-        _upsert(conn, theme_day_rollup, ("day", "theme_id"), THEME_COUNTERS,
-                [{"day": k[0], "theme_id": k[1]} | dict(zip(THEME_COUNTERS, v)) for k, v in per_day.items() if any(v)])
+            for i, x in enumerate(v):
+                acc[i] += x
+        _upsert(conn, theme_day_rollup, ("day", "theme_id"), _THEME_ROLLUP_COUNTERS,
+                [{"day": k[0], "theme_id": k[1]} | dict(zip(_THEME_ROLLUP_COUNTERS, v)) for k, v in per_day.items()
+                 if any(v)])
         self.metric.clear()
         self.theme.clear()
 
@@ -146,7 +147,6 @@ def rebuild_themes(conn, scores: bool = True) -> None:
     the migration that created the tables before those columns existed)."""
     _lock(conn, theme_rollup, theme_day_rollup)
     conn.execute(theme_rollup.delete())
-    conn.execute(theme_day_rollup.delete())
     d = documents_select(conn.dialect.name)
     one = sa.literal(1)
     cnt = [sa.func.count(), *[sa.func.coalesce(sa.func.sum(sa.case((cond, one), else_=0)), 0) for cond in (
@@ -156,11 +156,19 @@ def rebuild_themes(conn, scores: bool = True) -> None:
     cols = _THEME_ROLLUP_COUNTERS if scores else THEME_COUNTERS
     conn.execute(theme_rollup.insert().from_select(list(_THEME_KEYS) + list(cols),
                                                    sa.select(*keys, *cnt).group_by(*keys)))
+    rebuild_theme_days(conn)
+
+
+def rebuild_theme_days(conn) -> None:
+    """Recount theme_day_rollup from theme_rollup (summed over channel, language and product). Migrations before
+    0010 run this on a theme_day_rollup without the score counters: then only n, pos and neg."""
+    conn.execute(theme_day_rollup.delete())
+    have = {c["name"] for c in sa.inspect(conn).get_columns("theme_day_rollup")}
+    cols = [c for c in _THEME_ROLLUP_COUNTERS if c in have]
     t = theme_rollup.c
     conn.execute(theme_day_rollup.insert().from_select(
-        ["day", "theme_id", *THEME_COUNTERS],
-        sa.select(t.day, t.theme_id, sa.func.sum(t.n), sa.func.sum(t.pos), sa.func.sum(t.neg))
-        .group_by(t.day, t.theme_id)))
+        ["day", "theme_id", *cols],
+        sa.select(t.day, t.theme_id, *[sa.func.sum(t[c]) for c in cols]).group_by(t.day, t.theme_id)))
 
 
 def rebuild(engine: sa.Engine) -> None:

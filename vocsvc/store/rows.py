@@ -201,13 +201,19 @@ class ThemeRow:
 
 @dataclass(slots=True)
 class ThemeCounts:
-    """Documents of one theme (None: unthemed) on one day: all, positive, negative."""
+    """Documents of one theme (None: unthemed) on one day: all, positive, negative; and, where asked for, their
+    NPS answers and 1-5 ratings (as MetricCounts counts them)."""
 
     theme_id: str | None
     day: str
     n: int
     pos: int
     neg: int
+    nps_n: int = 0
+    promoters: int = 0
+    detractors: int = 0
+    rating_n: int = 0
+    satisfied: int = 0
 
 
 @dataclass(slots=True)

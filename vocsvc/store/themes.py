@@ -11,26 +11,27 @@ from datetime import datetime
 import numpy as np
 import sqlalchemy as sa
 
-from vocsvc.store.rollups import documents_select, rebuild_themes
-from vocsvc.store.rows import ExampleRow, MetricCounts, ThemeCounts, ThemeDocRow, ThemeRow
+from vocsvc.store.db import connection
+from vocsvc.store.rollups import SCORE_COUNTERS, THEME_COUNTERS, documents_select, rebuild_themes, score_sums
+from vocsvc.store.rows import ExampleRow, ThemeCounts, ThemeDocRow, ThemeRow
 from vocsvc.store.schema import mentions, theme_day_rollup, theme_edits, theme_rollup, themes, utterances
 from vocsvc.store.timespan import split_days
 
 
-def active_signature(engine: sa.Engine) -> tuple:
+def active_signature(engine: sa.Engine | sa.Connection) -> tuple:
     """Changes when the active themes or the merges change (merges are only ever added: a count and the newest
     edit time tell them apart)."""
     e = theme_edits.c
     merged = sa.select(sa.func.count(), sa.func.max(e.updated_at)).where(e.merged_into.is_not(None)).subquery()
-    with engine.connect() as c:
+    with connection(engine) as c:
         return tuple(c.execute(sa.select(sa.func.count(), sa.func.max(themes.c.updated_at),
                                          sa.select(merged.c[0]).scalar_subquery(),
                                          sa.select(merged.c[1]).scalar_subquery())
                                .where(themes.c.active.is_(True))).one())
 
 
-def active(engine: sa.Engine) -> list[ThemeRow]:
-    with engine.connect() as c:
+def active(engine: sa.Engine | sa.Connection) -> list[ThemeRow]:
+    with connection(engine) as c:
         return [ThemeRow.from_row(r) for r in c.execute(
             sa.select(themes).where(themes.c.active.is_(True)).order_by(themes.c.size.desc()))]
 
@@ -40,23 +41,23 @@ def _with_edits() -> sa.Select:
         .outerjoin(theme_edits, theme_edits.c.theme_id == themes.c.id)
 
 
-def get(engine: sa.Engine, theme_id: str) -> ThemeRow | None:
-    with engine.connect() as c:
+def get(engine: sa.Engine | sa.Connection, theme_id: str) -> ThemeRow | None:
+    with connection(engine) as c:
         r = c.execute(_with_edits().where(themes.c.id == theme_id)).first()
     return ThemeRow.from_row(r) if r else None
 
 
-def by_ids(engine: sa.Engine, ids: list[str]) -> dict[str, ThemeRow]:
+def by_ids(engine: sa.Engine | sa.Connection, ids: list[str]) -> dict[str, ThemeRow]:
     if not ids:
         return {}
-    with engine.connect() as c:
+    with connection(engine) as c:
         return {r.id: ThemeRow.from_row(r) for r in c.execute(_with_edits().where(themes.c.id.in_(ids)))}
 
 
-def merges(engine: sa.Engine) -> dict[str, str]:
+def merges(engine: sa.Engine | sa.Connection) -> dict[str, str]:
     """{theme id: the theme it was merged into}, as people merged them (chains unresolved)."""
     e = theme_edits.c
-    with engine.connect() as c:
+    with connection(engine) as c:
         return dict(c.execute(sa.select(e.theme_id, e.merged_into).where(e.merged_into.is_not(None))).all())
 
 
@@ -148,48 +149,51 @@ def recount(engine: sa.Engine) -> None:
         rebuild_themes(c)
 
 
-def day_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None,
+def day_counts(engine: sa.Engine | sa.Connection, start: datetime, end: datetime, channel: str | None = None,
                lang: str | None = None, product: str | None = None, exact: bool = False,
-               per_day: bool = True) -> list[ThemeCounts]:
+               per_day: bool = True, scores: bool = False) -> list[ThemeCounts]:
     """Documents per (theme, day) in [start, end) (``per_day=False``: per theme, day ''): rollups for whole days,
     rows for partial days at the edges (``exact``: rows only, the full recount the rollups are tested against).
-    Counts of one key may come in several parts (rollup and edges): callers add them up."""
+    ``scores``: with the NPS answers (promoters 9-10, detractors 0-6) and 1-5 ratings (satisfied: 4-5) of the
+    documents, read in the same pass (calls have none). Counts of one key may come in several parts (rollup and
+    edges): callers add them up."""
+    counters = THEME_COUNTERS + (SCORE_COUNTERS if scores else ())
     days, edges = split_days(start, end, exact)
     out: list[ThemeCounts] = []
-    with engine.connect() as c:
+    with connection(engine) as c:
         if days:
             filtered = channel is not None or lang is not None or product is not None
             t = theme_rollup.c if filtered else theme_day_rollup.c
             day = t.day if per_day else sa.literal("")
             if not filtered and per_day:  # one row per (day, theme) already: no grouping, no sort
-                q = sa.select(t.theme_id, t.day, t.n, t.pos, t.neg)
+                q = sa.select(t.theme_id, t.day, *[t[x] for x in counters])
             else:
                 keys = [t.theme_id, t.day] if per_day else [t.theme_id]
-                q = sa.select(t.theme_id, day, sa.func.sum(t.n), sa.func.sum(t.pos), sa.func.sum(t.neg)) \
-                    .group_by(*keys)
+                q = sa.select(t.theme_id, day, *[sa.func.sum(t[x]) for x in counters]).group_by(*keys)
             q = q.where(t.day >= days[0], t.day < days[1])
             if filtered:
                 for col, val in ((t.channel, channel), (t.lang, lang), (t.product, product)):
                     if val is not None:
                         q = q.where(col == val)
-            out += [ThemeCounts(r[0] or None, r[1], int(r[2]), int(r[3]), int(r[4])) for r in c.execute(q)]
+            out += [ThemeCounts(r[0] or None, r[1], *[int(v) for v in r[2:]]) for r in c.execute(q)]
         for lo, hi in edges:
             d = documents_select(c.dialect.name)
             one = sa.literal(1)
             day = d.c.day if per_day else sa.literal("")
             q = sa.select(d.c.theme_id, day, sa.func.count(),
                           sa.func.sum(sa.case((d.c.sentiment == "positive", one), else_=0)),
-                          sa.func.sum(sa.case((d.c.sentiment == "negative", one), else_=0))).where(
+                          sa.func.sum(sa.case((d.c.sentiment == "negative", one), else_=0)),
+                          *(score_sums(d.c.nps, d.c.rating) if scores else ())).where(
                 d.c.created_at >= lo, d.c.created_at < hi).group_by(*([d.c.theme_id, d.c.day] if per_day
                                                                       else [d.c.theme_id]))
             for col, val in ((d.c.channel, channel), (d.c.lang, lang), (d.c.product, product)):
                 if val is not None:
                     q = q.where(col == val)
-            out += [ThemeCounts(r[0] or None, r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in c.execute(q)]
+            out += [ThemeCounts(r[0] or None, r[1], *[int(v or 0) for v in r[2:]]) for r in c.execute(q)]
     return out
 
 
-def channel_counts(engine: sa.Engine, theme_ids: list[str], start: datetime, end: datetime,
+def channel_counts(engine: sa.Engine | sa.Connection, theme_ids: list[str], start: datetime, end: datetime,
                    exact: bool = False) -> dict[str, list[int]]:
     """{channel: [documents, positive, negative]} of these themes in [start, end): one theme's channel split."""
     days, edges = split_days(start, end, exact)
@@ -200,7 +204,7 @@ def channel_counts(engine: sa.Engine, theme_ids: list[str], start: datetime, end
         for i, v in enumerate(vals):
             acc[i] += int(v or 0)
 
-    with engine.connect() as c:
+    with connection(engine) as c:
         if days:
             t = theme_rollup.c
             for r in c.execute(sa.select(t.channel, sa.func.sum(t.n), sa.func.sum(t.pos), sa.func.sum(t.neg))
@@ -219,66 +223,36 @@ def channel_counts(engine: sa.Engine, theme_ids: list[str], start: datetime, end
     return {k: v for k, v in out.items() if v[0]}
 
 
-def score_counts(engine: sa.Engine, start: datetime, end: datetime, channel: str | None = None,
-                 lang: str | None = None, product: str | None = None, exact: bool = False) -> list[MetricCounts]:
-    """NPS answers (promoters 9-10, detractors 0-6) and 1-5 ratings (satisfied: 4-5) of the period's mentions per
-    theme; key None holds every scored mention without a theme (untagged ones too), so that the parts add up to
-    the period's figures. Rollups for whole days, rows at the edges, as ``day_counts`` (``exact``: rows only).
-    Only ``nps_n``, ``promoters``, ``detractors``, ``rating_n`` and ``satisfied`` are set; calls have no scores."""
-    from vocsvc.store.metrics import counts as metric_counts
-    from vocsvc.store.rollups import SCORE_COUNTERS, score_sums
+_EXAMPLES: dict[tuple[int, int], sa.CompoundSelect | sa.Select] = {}
 
-    days, edges = split_days(start, end, exact)
-    per: dict[str | None, MetricCounts] = {}
 
-    def add(key, vals) -> None:
-        if key and any(vals):
-            per.setdefault(key, MetricCounts(key)).add(MetricCounts(key, 0, *[int(v or 0) for v in vals]))
-
-    with engine.connect() as c:
-        if days:
-            t = theme_rollup.c
-            q = sa.select(t.theme_id, *[sa.func.sum(t[x]) for x in SCORE_COUNTERS]).where(
-                t.day >= days[0], t.day < days[1], t.theme_id != "").group_by(t.theme_id)
-            for col, val in ((t.channel, channel), (t.lang, lang), (t.product, product)):
-                if val is not None:
-                    q = q.where(col == val)
-            for r in c.execute(q):
-                add(r[0], r[1:])
+def _examples_statement(n: int, k: int):
+    """The examples statement for ``n`` themes and ``k`` each, built once per shape: building 20 LIMIT subqueries
+    costs more Python than running them. The length bounds are literals so that PostgreSQL's statistics on
+    length(text_redacted) (migration 0010) estimate them in a generic plan as well."""
+    stmt = _EXAMPLES.get((n, k))
+    if stmt is None:
         m = mentions.c
-        for lo, hi in edges:
-            q = sa.select(m.theme_id, *score_sums(m.nps, m.rating)).where(
-                m.created_at >= lo, m.created_at < hi, m.state == "tagged", m.theme_id.is_not(None),
-                sa.or_(m.nps.is_not(None), m.rating.is_not(None))).group_by(m.theme_id)
-            for col, val in ((m.channel, channel), (m.lang, lang), (m.product, product)):
-                if val is not None:
-                    q = q.where(col == val)
-            for r in c.execute(q):
-                add(r[0], r[1:])
-    overall = MetricCounts(None)
-    for x in metric_counts(engine, start, end, None, channel, product, exact, lang=lang):
-        overall.add(x)
-    rest = MetricCounts(None)
-    for f in SCORE_COUNTERS:
-        setattr(rest, f, getattr(overall, f) - sum(getattr(x, f) for x in per.values()))
-    return [*per.values(), rest]
+        readable = sa.func.length(m.text_redacted).between(sa.literal_column("20"), sa.literal_column("400"))
+        parts = [sa.select(m.theme_id, m.id, m.channel, m.text_redacted, m.sentiment, m.created_at)
+                 .where(m.theme_id == sa.bindparam(f"t{i}"), m.created_at >= sa.bindparam("start"),
+                        m.created_at < sa.bindparam("end"), readable)
+                 .order_by(m.created_at.desc()).limit(k).subquery() for i in range(n)]
+        stmt = sa.union_all(*[sa.select(p) for p in parts]) if n > 1 else sa.select(parts[0])
+        _EXAMPLES[(n, k)] = stmt
+    return stmt
 
 
-def examples(engine: sa.Engine, theme_ids: list[str], start: datetime, end: datetime, k: int = 3
+def examples(engine: sa.Engine | sa.Connection, theme_ids: list[str], start: datetime, end: datetime, k: int = 3
              ) -> dict[str, list[ExampleRow]]:
     """The newest ``k`` readable mentions of each theme in the period: one statement of per-theme LIMIT queries
     (each walks the (theme_id, created_at) index backwards), not one round trip per theme."""
     got: dict[str, list[tuple[datetime, ExampleRow]]] = {t: [] for t in theme_ids}
     if not theme_ids:
         return {}
-    m = mentions.c
-    parts = [sa.select(m.theme_id, m.id, m.channel, m.text_redacted, m.sentiment, m.created_at)
-             .where(m.theme_id == tid, m.created_at >= start, m.created_at < end,
-                    sa.func.length(m.text_redacted).between(20, 400))
-             .order_by(m.created_at.desc()).limit(k).subquery() for tid in theme_ids]
-    q = sa.union_all(*[sa.select(p) for p in parts]) if len(parts) > 1 else sa.select(parts[0])
-    with engine.connect() as c:
-        for r in c.execute(q):
+    params = {"start": start, "end": end} | {f"t{i}": t for i, t in enumerate(theme_ids)}
+    with connection(engine) as c:
+        for r in c.execute(_examples_statement(len(theme_ids), k), params):
             got[r.theme_id].append((r.created_at, ExampleRow(r.id, r.channel, r.text_redacted, r.sentiment)))
     # a UNION ALL keeps no order of its parts' rows: newest first again, per theme
     return {t: [e for _, e in sorted(rows, key=lambda x: x[0], reverse=True)] for t, rows in got.items()}
