@@ -261,16 +261,18 @@ def against(args) -> None:
                     if cur is None or row["p50"] < cur["p50"]:
                         best[lab][db][name] = row
     dbs = args.dbs.split(",")
-    print(f"\nsingle-request p50 in ms (lower of {args.rounds} rounds, {args.repeat} requests each), "
-          f"before = {rev}, after = this tree; [SQL statements per request]")
+    print(f"\nsingle-request p50 in ms (the round with the lower p50 of {args.rounds}, {args.repeat} requests each), "
+          f"before = {rev}, after = this tree; (p50 of this process's CPU ms) [SQL statements per request]")
     print("| endpoint | " + " | ".join(f"{d} before | {d} after" for d in dbs) + " |")
     print("|---|" + "---:|---:|" * len(dbs))
+
+    def cell(r) -> str:
+        return f"{r['p50']:.1f} ({r.get('cpu', float('nan')):.1f}) [{r['statements']:.0f}]" if r else ""
+
     for name in best["after"].get(dbs[0], {}):
         cells = []
         for d in dbs:
-            b, a = best["before"].get(d, {}).get(name), best["after"].get(d, {}).get(name)
-            cells += [f"{b['p50']:.1f} [{b['statements']:.0f}]" if b else "",
-                      f"{a['p50']:.1f} [{a['statements']:.0f}]" if a else ""]
+            cells += [cell(best["before"].get(d, {}).get(name)), cell(best["after"].get(d, {}).get(name))]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
