@@ -24,11 +24,11 @@ Lang = Literal["ru", "en"]
 
 
 # ---------------------------------------------------------------------- themes
-def _themes(s, start, end, channel, lang, product, interval):
+def _themes(s, start, end, channel, lang, product, interval, only=None):
     start_, end_ = period(s, start, end)
     iv = interval or ("day" if (end_ - start_).days <= 31 else "week")
-    return theme_service.stats(s.engine, start_, end_, channel, lang, product, iv, exact=not s.settings.rollups), \
-        start_, end_, iv
+    return theme_service.stats(s.engine, start_, end_, channel, lang, product, iv, exact=not s.settings.rollups,
+                               only=only), start_, end_, iv
 
 
 @router.get("/themes", tags=["themes"], response_model=ThemesPage,
@@ -62,7 +62,7 @@ def get_theme(theme_id: str, start: datetime | None = Query(None, alias="from"),
 
 def _detail(s, theme_id, start=None, end=None, channel=None, lang=None, product=None, interval=None) -> ThemeDetail:
     row = theme_service.theme(s.engine, theme_id)
-    stats, start_, end_, iv = _themes(s, start, end, channel, lang, product, interval)
+    stats, start_, end_, iv = _themes(s, start, end, channel, lang, product, interval, only=theme_id)
     merged = theme_service.merged_map(s.engine)
     found = next((t for t in stats.themes if t.id == theme_id), None) or theme_service.ThemeStat(
         id=theme_id, label=row.shown_label, keyphrases=row.keyphrases, active=row.active and theme_id not in merged,

@@ -70,25 +70,3 @@ def test_examples_newest_readable_per_theme(db_url):
         got = examples(eng, ids, start, end, k)
         assert {t: [e.id for e in v] for t, v in got.items()} == {t: want(t, k) for t in ids}, (ids, k)
     assert len(want("th0", 3)) == 3  # not vacuous
-
-
-def test_stats_on_a_shared_connection(db_url):
-    from vocsvc.service.themes import stats
-    from vocsvc.store.db import engine_for
-    from vocsvc.store.migrate import upgrade
-    from vocsvc.store.rollups import rebuild
-    from vocsvc.store.schema import mentions, themes
-
-    eng = engine_for(db_url)
-    upgrade(eng)
-    with eng.begin() as c:
-        c.execute(mentions.insert(), _mentions(60))
-        c.execute(themes.insert(), [{"id": f"th{i}", "label": f"theme {i}", "keyphrases": "[]", "centroid": b"",
-                                     "floor": 0.0, "size": 1, "active": True, "first_seen": T0, "updated_at": T0}
-                                    for i in range(3)])
-    rebuild(eng)
-    start, end = T0 - timedelta(days=10, hours=3), T0
-    with eng.connect() as c:
-        shared = stats(c, start, end)
-    assert shared == stats(eng, start, end) == stats(eng, start, end, exact=True)
-    assert len(shared.themes) == 3 and any(t.nps_impact is not None for t in shared.themes)

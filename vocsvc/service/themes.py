@@ -129,15 +129,20 @@ class ThemeStats:
 
 
 def stats(engine: sa.Engine | sa.Connection, start: datetime, end: datetime, channel: str | None = None,
-          lang: str | None = None, product: str | None = None, interval: str = "day", exact: bool = False
-          ) -> ThemeStats:
-    """Every theme's figures in [start, end) against the period of equal length before it, largest first."""
+          lang: str | None = None, product: str | None = None, interval: str = "day", exact: bool = False,
+          only: str | None = None) -> ThemeStats:
+    """Every theme's figures in [start, end) against the period of equal length before it, largest first
+    (``only``: just that theme's, figured the same way, shares of the same totals: one theme's page).
+
+    >>> stats(engine, start, end, only="th_0a1b2c3d4e5f").themes[0].volume  # doctest: +SKIP
+    412
+    """
     with connection(engine) as c:  # one checkout for the request's half a dozen queries
-        return _stats(c, start, end, channel, lang, product, interval, exact)
+        return _stats(c, start, end, channel, lang, product, interval, exact, only)
 
 
 def _stats(engine: sa.Connection, start: datetime, end: datetime, channel: str | None, lang: str | None,
-           product: str | None, interval: str, exact: bool) -> ThemeStats:
+           product: str | None, interval: str, exact: bool, only: str | None) -> ThemeStats:
     prev_start = start - (end - start)
     cur = store.day_counts(engine, start, end, channel, lang, product, exact, scores=True)
     prev = store.day_counts(engine, prev_start, start, channel, lang, product, exact, per_day=False)
@@ -155,6 +160,8 @@ def _stats(engine: sa.Connection, start: datetime, end: datetime, channel: str |
     for r in cur:
         tid = final.get(r.theme_id, r.theme_id)
         vol[tid] += r.n
+        if only is not None and tid != only:  # the totals need every theme, the rest only this one
+            continue
         pos[tid] += r.pos
         neg[tid] += r.neg
         b = buckets.get(r.day)
@@ -169,10 +176,10 @@ def _stats(engine: sa.Connection, start: datetime, end: datetime, channel: str |
     for c in metric_store.counts(engine, start, end, None, channel, product, exact, lang=lang):
         all_scores.add(c)
     live = {final.get(i, i) for i in raw.ids}  # active: discovered now, itself or through a theme merged into it
-    meta = store.by_ids(engine, [t for t in vol if t is not None])
+    meta = store.by_ids(engine, [t for t in vol if t is not None and (only is None or t == only)])
     out = []
     for tid, v in vol.items():
-        if tid is None or tid not in meta or v == 0 or tid in final:
+        if tid is None or tid not in meta or v == 0 or tid in final or (only is not None and tid != only):
             continue
         m = meta[tid]
         sc = scores.get(tid) or MetricCounts(None)
