@@ -95,3 +95,37 @@ def test_language_not_decided_by_the_first_30_seconds(tmp_path):
     runner = get_runner(Settings())
     assert runner.model.detect_language(audio)[0] == "en"  # what Whisper's first-30-s detection says
     assert runner.detect_language(audio)[0] == "ru"
+
+
+def test_language_windows_stop_once_the_answer_is_decided(tmp_path):
+    """Two confident windows of Russian decide a long Russian call: the third window is not run. An English
+    opening keeps all three (the lead is then too small to stop), and the call is still Russian."""
+    if not (have_tools("en") and have_tools("ru")):
+        pytest.skip("speech synthesis tools missing")
+    from faster_whisper.audio import decode_audio
+
+    from vocsvc.audio.transcribe import get_runner
+    from vocsvc.settings import Settings
+
+    _s, ru, _t = build_call([Turn("agent", t.text) for t in RU_CALL] * 3, "ru", tmp_path, "ru")
+    _s, en, _t = build_call([Turn("agent", t.text) for t in EN_CALL], "en", tmp_path, "en")
+    ru_audio, en_audio = decode_audio(str(ru)), decode_audio(str(en))
+    runner = get_runner(Settings())
+    model = runner.model
+    calls = []
+    real = model.detect_language
+
+    def counting(audio, **kw):
+        calls.append(len(audio))
+        return real(audio, **kw)
+
+    model.detect_language = counting  # the real model, counted
+    try:
+        assert len(ru_audio) > 60 * 16000
+        lang, conf = runner.detect_language(ru_audio)
+        assert (lang, len(calls)) == ("ru", 2) and conf > 0.9
+        calls.clear()
+        lang, _ = runner.detect_language(np.concatenate([en_audio, ru_audio]))
+        assert (lang, len(calls)) == ("ru", 3)
+    finally:
+        del model.detect_language
