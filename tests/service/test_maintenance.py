@@ -54,3 +54,31 @@ def test_tick_trims_now_and_then(monkeypatch):
     monkeypatch.setattr(maintenance, "TRIM_EVERY_S", 0.0)
     time.sleep(0.01)
     assert m.tick()["memory_trimmed"] is True
+
+
+def test_service_without_its_worker_still_trims(tmp_path, monkeypatch):
+    """`vocsvc serve` with the in-process worker off runs no maintenance loop: it trims on its own, until stopped."""
+    from vocsvc.service.core import Service
+    from vocsvc.settings import Settings
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.migrate import upgrade
+
+    s = Settings(database_url=f"sqlite:///{tmp_path / 'svc.db'}", queue_path=tmp_path / "queue.db",
+                 data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+    upgrade(engine_for(s.database_url))
+    trims = []
+    real = maintenance.release_free_memory
+    monkeypatch.setattr(maintenance, "release_free_memory", lambda: trims.append(1) or real())
+    monkeypatch.setattr(maintenance, "TRIM_EVERY_S", 0.05)
+    svc = Service(s, run_workers=False)
+    svc.start(warmup=False)
+    try:
+        end = time.monotonic() + 10
+        while len(trims) < 3 and time.monotonic() < end:
+            time.sleep(0.02)
+        assert svc.maintenance is None and len(trims) >= 3
+    finally:
+        svc.stop()
+    n = len(trims)
+    time.sleep(0.2)
+    assert len(trims) <= n + 1  # a stopped service stops trimming (one trim may have been under way)

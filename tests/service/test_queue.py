@@ -163,3 +163,38 @@ def test_queue_keeps_no_task_results(env):
         q.huey.execute(task)
         ran += 1
     assert ran == 3 and q.huey.result_count() == 0
+
+
+def test_worker_hands_free_memory_back(tmp_path, monkeypatch):
+    """`vocsvc worker` has no maintenance loop, so it trims malloc's free pages itself (issue 13): the real worker
+    loop (Huey's consumer in this thread, the sweeper) runs until a SIGINT stops it; only the trim is counted."""
+    import threading
+
+    from vocsvc.service import maintenance
+    from vocsvc.service.queue import run_worker
+    from vocsvc.store.db import engine_for
+    from vocsvc.store.migrate import upgrade
+
+    s = Settings(database_url=f"sqlite:///{tmp_path / 'jobs.db'}", queue_path=tmp_path / "queue.db",
+                 cache_dir=tmp_path / "cache")
+    upgrade(engine_for(s.database_url))
+    trims = []
+    real = maintenance.release_free_memory
+    monkeypatch.setattr(maintenance, "release_free_memory", lambda: trims.append(time.monotonic()) or real())
+    monkeypatch.setattr(maintenance, "TRIM_EVERY_S", 0.1)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+
+    def stop_worker():  # once Huey's handlers are in and 3 trims are done, or after 20 s without them
+        wait_for(lambda: signal.getsignal(signal.SIGINT) is not handlers[signal.SIGINT] and len(trims) >= 3, 20)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=stop_worker, daemon=True).start()
+    try:
+        run_worker(s)
+    finally:
+        for sig, h in handlers.items():
+            signal.signal(sig, h)
+    assert len(trims) >= 3
+    n = len(trims)
+    time.sleep(0.3)
+    assert len(trims) == n  # a stopped worker stops trimming

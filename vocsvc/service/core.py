@@ -24,6 +24,7 @@ class Service:
         self._consumer = None
         self.maintenance = None
         self._sweeper_stop: threading.Event | None = None
+        self._trim_stop: threading.Event | None = None
         self.models_ready = False
 
     @cached_property
@@ -68,12 +69,18 @@ class Service:
             self._sweeper_stop = self.queue.start_sweeper()
             self.maintenance = Maintenance(self.settings, self.engine, self.clock, self.queue)
             self.maintenance.start()
+        else:
+            from vocsvc.service.maintenance import start_trimming
+
+            self._trim_stop = start_trimming()  # no maintenance loop here to hand malloc's free pages back
 
     def stop(self) -> None:
         if self.maintenance:
             self.maintenance.stop()
         if self._sweeper_stop:
             self._sweeper_stop.set()
+        if self._trim_stop:
+            self._trim_stop.set()
         if self._consumer is not None:
             try:
                 self._consumer.stop(graceful=False)

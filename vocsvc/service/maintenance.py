@@ -4,6 +4,9 @@ Every ``period`` seconds: re-enqueue mentions left pending (a lost queue message
 alerts near or past their due time, deliver due webhooks, re-discover themes when they are older than
 ``themes_every_hours``, once a day apply the retention settings, and every 30 s hand the memory malloc holds
 free back to the system (see :func:`release_free_memory`). Each step is isolated: one failing never stops the others.
+
+A process without this loop (``vocsvc worker``, a ``vocsvc serve`` without its in-process worker) still trims:
+:func:`start_trimming`.
 """
 from __future__ import annotations
 
@@ -36,6 +39,30 @@ def release_free_memory() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+def start_trimming() -> threading.Event:
+    """Call :func:`release_free_memory` every ``TRIM_EVERY_S`` in a daemon thread, for a long-running process that
+    has no maintenance loop; set the returned event to stop.
+
+    A worker's jobs (tagging arrays, transcriptions) fragment malloc's heap like a server's requests do, and an idle
+    worker after a burst would otherwise keep the burst's free pages for ever. A trim while a job runs is safe:
+    ``malloc_trim`` takes malloc's own locks, as the maintenance loop's trim does next to the server's requests.
+
+    >>> stop = start_trimming()  # doctest: +SKIP
+    >>> stop.set()  # doctest: +SKIP
+    """
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(TRIM_EVERY_S):  # read each time: a test shortens it
+            try:
+                release_free_memory()
+            except Exception:  # a failed trim must not end the trims
+                log.exception("malloc_trim failed")
+
+    threading.Thread(target=loop, daemon=True, name="vocsvc-trim").start()
+    return stop
 
 
 @lru_cache(maxsize=1)

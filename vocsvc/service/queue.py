@@ -248,8 +248,15 @@ class Queue:
 
 
 def run_worker(settings: Settings | None = None) -> None:
-    """``vocsvc worker``: sweep (a restarted worker picks up what a killed one left), then consume."""
+    """``vocsvc worker``: sweep (a restarted worker picks up what a killed one left), then consume; every 30 s hand
+    malloc's free pages back (this process has no maintenance loop to do it)."""
+    from vocsvc.service.maintenance import start_trimming
+
     q = Queue(settings)
-    q.start_sweeper()
+    loops = [q.start_sweeper(), start_trimming()]
     log.info("worker consuming from %s", "redis" if q.settings.redis_url else q.settings.queue_path)
-    q.consumer().run()
+    try:
+        q.consumer().run()  # until SIGTERM / SIGINT
+    finally:
+        for stop in loops:
+            stop.set()
