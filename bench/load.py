@@ -2,8 +2,10 @@
 
     python bench/load.py [--clients 50] [--seconds 300] [--procs 4] [--db postgresql+psycopg://...] [--steady N]
 
-With --steady N every ingest names one of N external ids (new at first, repeats once they exist), so the data the
-server holds (rows, the semantic index's embeddings) stops growing: a rising RSS is then the server's own.
+With --steady N every ingest names one of N external ids per source, all of which exist before the clock starts
+(a warm-up ingests each once and waits until the server has tagged them all, timed and printed on its own), so
+during the measured run every ingest is a repeat and the data the server holds (rows, the semantic index's
+embeddings) does not grow: a rising RSS is then the server's own.
 
 A fresh work folder (~/.cache/vocsvc/bench-load) holds the SQLite database (unless --db names another one, which
 is migrated and written to), the queue and the uploads. `vocsvc serve` runs as its own process with its in-process
@@ -80,14 +82,17 @@ def wav_fixtures(n: int = 4) -> list[bytes]:
     return out
 
 
-def _mention(ext: str, rng: random.Random) -> dict:
+SOURCES = ["appstore", "twitter", "survey"]
+
+
+def _mention(ext: str, rng: random.Random, source: str | None = None) -> dict:
     return {"channel": rng.choice(["review", "social", "survey", "chat", "email"]),
-            "source": rng.choice(["appstore", "twitter", "survey"]), "external_id": ext,
+            "source": source or rng.choice(SOURCES), "external_id": ext,
             "text": f"{rng.choice(TEXTS)} #{rng.randrange(10**6)}", "created_at": "2026-03-02T09:00:00Z",
             "author": {"handle": f"@user{rng.randrange(500)}"}, "rating": rng.choice([None, 1, 3, 5])}
 
 
-STEADY = 0  # --steady N: every ingest names one of N external ids, so the store stops growing once they exist
+STEADY = 0  # --steady N: every ingest names one of N external ids (per source), all stored before the clock starts
 
 
 def request(cl, kind: str, k: str, rng: random.Random, bulk: int, wavs: list[bytes]) -> bool:
@@ -211,6 +216,45 @@ def prime(base: str, hdr: dict, wavs: list[bytes], bulk: int) -> None:
     raise SystemExit("priming did not finish in 5 minutes")
 
 
+def pending_mentions(base: str, hdr: dict) -> int:
+    """Mentions the server has stored but not tagged yet (the vocsvc_queue_depth gauge, a count in the database)."""
+    import httpx
+
+    text = httpx.get(base + "/metrics/prometheus", headers=hdr, timeout=60).text
+    for ln in text.splitlines():
+        if ln.startswith('vocsvc_queue_depth{kind="mentions_pending"}'):
+            return int(float(ln.split()[-1]))
+    raise SystemExit("no vocsvc_queue_depth{kind=\"mentions_pending\"} in /metrics/prometheus")
+
+
+def fill_pool(base: str, hdr: dict, n: int, stall_s: float = 600) -> int:
+    """--steady N: ingest each of the N external ids of every source once (arrays of 1,000), then wait until the
+    server has tagged every one, so the measured run starts with the stored data at its final size (tagging runs
+    at ~15-50/s, so this can take many minutes). Gives up when the pending count has not moved for ``stall_s``."""
+    import httpx
+
+    rng = random.Random(-2)
+    sent = 0
+    with httpx.Client(base_url=base, headers=hdr, timeout=300) as cl:
+        for src in SOURCES:
+            for s in range(0, n, 1000):
+                body = [_mention(f"st{x}", rng, src) for x in range(s, min(n, s + 1000))]
+                cl.post("/v1/mentions", json=body).raise_for_status()
+                sent += len(body)
+    t, last, moved = time.perf_counter(), None, time.perf_counter()
+    while (left := pending_mentions(base, hdr)) > 0:
+        now = time.perf_counter()
+        if left != last:
+            last, moved = left, now
+        elif now - moved > stall_s:
+            raise SystemExit(f"warm-up: {left} mentions still pending, none tagged for {stall_s:.0f} s")
+        if now - t >= 60:
+            print(f"  warm-up: {left:,} of {sent:,} mentions still to tag", flush=True)
+            t = now
+        time.sleep(2.0)
+    return sent
+
+
 def slope_per_10k(xs: list[float], ys: list[float]) -> float:
     if len(xs) < 2 or max(xs) == min(xs):
         return float("nan")
@@ -241,6 +285,12 @@ def main() -> None:
     wavs = wav_fixtures()
     srv, base, hdr = start_server(url, work)
     prime(base, hdr, wavs, args.bulk)
+    if STEADY:
+        t = time.perf_counter()
+        n = fill_pool(base, hdr, STEADY)
+        warm = time.perf_counter() - t
+        print(f"warm-up (not measured): {n:,} mentions ({STEADY:,} ids x {len(SOURCES)} sources) ingested and "
+              f"tagged in {warm:.0f} s ({n / warm:.0f}/s); server RSS {rss_mib(srv.pid):.0f} MiB", flush=True)
     print(f"server pid {srv.pid} on {base}, {url.split('@')[-1]}; {args.clients} clients for {args.seconds:.0f} s",
           flush=True)
     try:
