@@ -233,6 +233,9 @@ def test_with_audio_copies_recordings_beside_the_backup_and_back(tmp_path):
     fill(url, n=10)
     audio = tmp_path / "data" / "audio"
     audio.mkdir(parents=True)
+    with sa.create_engine(url).begin() as c:  # one call's recording lives in this data_dir
+        c.execute(sa.text("UPDATE calls SET audio_path = :a, redacted_audio_path = :r WHERE customer_id = 'c0'"),
+                  {"a": str(audio / "ab12.wav"), "r": str(audio / "ab12.redacted.wav")})
     (audio / "ab12.wav").write_bytes(b"RIFF" + bytes(1000))
     (audio / "ab12.redacted.wav").write_bytes(b"RIFF" + bytes(500))
     (audio / ".upload-1-2.tmp").write_bytes(b"half an upload")
@@ -250,6 +253,13 @@ def test_with_audio_copies_recordings_beside_the_backup_and_back(tmp_path):
     (new_audio / "ab12.wav").write_bytes(b"RIFF" + bytes(1000))  # already there: kept, not copied again
     r = restore(f"sqlite:///{tmp_path / 'dst.db'}", p, audio_dir=new_audio)
     assert r.audio.files == 1 and (new_audio / "ab12.redacted.wav").read_bytes() == b"RIFF" + bytes(500)
+    # the restored call plays from the new folder; calls whose recordings were not in the backup keep their paths
+    assert r.audio.repointed == 1
+    with sa.create_engine(f"sqlite:///{tmp_path / 'dst.db'}").connect() as c:
+        paths = dict(c.execute(sa.text("SELECT customer_id, audio_path FROM calls")).all())
+        red = c.execute(sa.text("SELECT redacted_audio_path FROM calls WHERE customer_id = 'c0'")).scalar()
+    assert paths["c0"] == str(new_audio / "ab12.wav") and red == str(new_audio / "ab12.redacted.wav")
+    assert paths["c1"] == "/data/audio/1.wav"
     with pytest.raises(BackupError, match="made without --with-audio"):
         restore(f"sqlite:///{tmp_path / 'dst2.db'}", tmp_path / "src.db", audio_dir=new_audio)
 

@@ -31,6 +31,7 @@ class AudioCopy:
     path: str  # the folder the recordings were copied to
     files: int  # copied this run (a restore skips recordings already there)
     bytes: int
+    repointed: int = 0  # restore: calls whose recording paths now name the copy in this folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +109,34 @@ def restore(database_url: str, path: Path, *, force: bool = False, audio_dir: Pa
     t0 = time.perf_counter()
     tables = store.load(eng, path, clean=force)
     audio = _copy_audio(src_audio, Path(audio_dir), replace=False) if src_audio is not None else None
+    if audio is not None:
+        audio = AudioCopy(audio.path, audio.files, audio.bytes, _repoint_calls(eng, Path(audio_dir)))
     s = RestoreSummary(str(path), where, kind, tables, current_revision(eng), head_revision(),
                        round(time.perf_counter() - t0, 3), audio)
     log.info("restore: %s -> %s, %d rows", path, where, sum(tables.values()))
     return s
+
+
+def _repoint_calls(eng, audio_dir: Path) -> int:
+    """The restored calls name their recordings where the backed-up service kept them (another machine or
+    data_dir): point each at its copy under ``audio_dir``, found by the path's tail (file names are the
+    recording's sha256). Paths with no copy there are left as they are."""
+    changed = []
+    for cid, a, r in store.call_audio_paths(eng):
+        na, nr = _in(audio_dir, a), _in(audio_dir, r) if r else r
+        if (na, nr) != (a, r):
+            changed.append((cid, na, nr))
+    return store.set_call_audio_paths(eng, changed)
+
+
+def _in(audio_dir: Path, stored: str) -> str:
+    parts = Path(stored).parts
+    for k in (2, 1):  # "<sub>/<name>" before "<name>"
+        if len(parts) >= k:
+            cand = audio_dir.joinpath(*parts[-k:])
+            if cand.is_file():
+                return str(cand)
+    return stored
 
 
 def _copy_audio(src: Path, dst: Path, replace: bool) -> AudioCopy:

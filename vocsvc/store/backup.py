@@ -48,6 +48,27 @@ def table_counts(conn) -> dict[str, int]:
     return {t: int(conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar()) for t in COUNTED if t in present}
 
 
+def call_audio_paths(engine: sa.Engine) -> list[tuple[str, str, str | None]]:
+    """(call id, audio_path, redacted_audio_path) of every call."""
+    from vocsvc.store.schema import calls
+
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(sa.select(calls.c.id, calls.c.audio_path, calls.c.redacted_audio_path))]
+
+
+def set_call_audio_paths(engine: sa.Engine, rows: list[tuple[str, str, str | None]]) -> int:
+    """Write (call id, audio_path, redacted_audio_path) back; returns the rows changed."""
+    from vocsvc.store.schema import calls
+
+    if not rows:
+        return 0
+    with engine.begin() as c:
+        c.execute(calls.update().where(calls.c.id == sa.bindparam("cid")).values(
+            audio_path=sa.bindparam("a"), redacted_audio_path=sa.bindparam("r")),
+            [{"cid": i, "a": a, "r": r} for i, a, r in rows])
+    return len(rows)
+
+
 def existing_tables(engine: sa.Engine) -> list[str]:
     """Every user table of the database (any schema on PostgreSQL): a restore target must have none."""
     with engine.connect() as c:
