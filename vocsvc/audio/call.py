@@ -79,10 +79,9 @@ def transcribe_call(
         agent = choose_agent(by_channel, hint)
     else:
         if s.diarize and len(utterances) >= 2:
-            from vocsvc.audio.diarize import two_speakers
+            from vocsvc.audio.diarize import diarize
 
-            for u, spk in zip(utterances, two_speakers(chans[0], utterances)):
-                u.speaker = spk
+            utterances = diarize(chans[0], utterances)  # may split an utterance where the voice changes
         speakers = {k: [u for u in utterances if u.speaker == k] for k in {u.speaker for u in utterances}}
         agent = choose_agent(speakers) if len(speakers) == 2 else None
     assign_roles(utterances, agent, key=lambda u: u.speaker)

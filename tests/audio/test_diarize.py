@@ -1,0 +1,140 @@
+"""Two voices on one channel (issue 12.2): quick turns with no pause between them, and turns that Whisper put into
+one utterance, come out with the right roles. Role accuracy is time-weighted over the speech the transcript covers.
+
+The diarizer's SWITCH and MIN_PART_SECONDS were chosen on the merged-turn version of the *_DEV dialogues; the
+merged-turn test runs on the other two."""
+from pathlib import Path
+
+import pytest
+
+from synth import Turn, build_call, have_tools
+from vocsvc.audio.diarize import diarize
+from vocsvc.audio.roles import assign_roles, choose_agent
+from vocsvc.audio.transcribe import get_runner, load_audio
+from vocsvc.audio.types import Utterance
+
+EN_DEV = [
+    Turn("agent", "Good morning, you are through to ShopCo support, my name is Emma. How can I help?"),
+    Turn("customer", "Hi. My parcel did not come."),
+    Turn("agent", "Oh no. What is the order number?", 0.15),
+    Turn("customer", "Four seven one two nine.", 0.1),
+    Turn("agent", "Thanks. And your surname?", 0.15),
+    Turn("customer", "Smith. S M I T H.", 0.1),
+    Turn("agent", "Okay, I see it. The courier lost it.", 0.2),
+    Turn("customer", "Lost it? Seriously? I paid for express delivery!", -0.2),
+    Turn("agent", "I know, I am sorry. I will send a new one today.", 0.1),
+    Turn("customer", "Fine. Thank you.", 0.1),
+    Turn("agent", "Anything else?", 0.1),
+    Turn("customer", "No, that is all. Bye.", 0.15),
+]
+EN_QUICK = [
+    Turn("agent", "Hello, this is Mark from NetLine customer service. How can I help you today?"),
+    Turn("customer", "Hi Mark. My internet keeps dropping every evening."),
+    Turn("agent", "I see. Since when?", 0.15),
+    Turn("customer", "Since Monday, maybe Tuesday.", 0.1),
+    Turn("agent", "And which router do you have?", 0.15),
+    Turn("customer", "The white one you sent me last year.", 0.1),
+    Turn("agent", "Right. I will restart it from here.", 0.1),
+    Turn("customer", "Okay, it is blinking now.", -0.2),
+    Turn("agent", "Good, that means it is updating.", 0.1),
+    Turn("customer", "Great. Thanks a lot.", 0.1),
+]
+RU_DEV = [
+    Turn("agent", "Добрый день, служба поддержки, меня зовут Ольга. Чем могу помочь?"),
+    Turn("customer", "Здравствуйте. Посылка не пришла."),
+    Turn("agent", "Понимаю. Номер заказа?", 0.15),
+    Turn("customer", "Сорок семь двенадцать.", 0.1),
+    Turn("agent", "Спасибо. Ваша фамилия?", 0.15),
+    Turn("customer", "Смирнов.", 0.1),
+    Turn("agent", "Вижу заказ. Курьер его потерял.", 0.2),
+    Turn("customer", "Как потерял? Я же платил за срочную доставку!", -0.2),
+    Turn("agent", "Приносим извинения. Отправим новый сегодня.", 0.1),
+    Turn("customer", "Хорошо. Спасибо.", 0.1),
+    Turn("agent", "Ещё вопросы есть?", 0.1),
+    Turn("customer", "Нет, это всё. До свидания.", 0.15),
+]
+RU_QUICK = [
+    Turn("agent", "Здравствуйте, банк Восток, меня зовут Анна. Чем могу помочь?"),
+    Turn("customer", "Здравствуйте. Я потеряла карту."),
+    Turn("agent", "Поняла. Когда это случилось?", 0.15),
+    Turn("customer", "Вчера вечером, в магазине.", 0.1),
+    Turn("agent", "Я заблокирую её прямо сейчас.", 0.15),
+    Turn("customer", "Да, пожалуйста, и побыстрее.", 0.1),
+    Turn("agent", "Готово, карта заблокирована.", 0.1),
+    Turn("customer", "А новую когда сделаете?", -0.2),
+    Turn("agent", "Через пять дней, в отделении.", 0.1),
+    Turn("customer", "Хорошо, спасибо большое.", 0.1),
+]
+
+
+def covered_role_accuracy(utts, truth) -> float:
+    """Of the truth speech time that some utterance covers, the share covered with the right role."""
+    ok = cov = 0.0
+    for t in truth:
+        for u in utts:
+            ov = min(u.end, t.end) - max(u.start, t.start)
+            if ov > 0:
+                cov += ov
+                ok += ov * (u.role == t.role)
+    return ok / cov
+
+
+def roles(utts):
+    speakers = {k: [u for u in utts if u.speaker == k] for k in {u.speaker for u in utts}}
+    assign_roles(utts, choose_agent(speakers) if len(speakers) == 2 else None, key=lambda u: u.speaker)
+    return utts
+
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory, settings):
+    """Per language: the mono audio, the truth turns and Whisper's utterances (decoded once for the module)."""
+    out = {}
+    runner = get_runner(settings)
+    for name, lang, turns in (("en", "en", EN_QUICK), ("ru", "ru", RU_QUICK), ("en_dev", "en", EN_DEV),
+                              ("ru_dev", "ru", RU_DEV)):
+        if not have_tools(lang):
+            continue
+        _stereo, mono, truth = build_call(turns, lang, Path(tmp_path_factory.mktemp(name)), name)
+        audio = load_audio(mono, 600)[0]
+        utts, _dropped = runner.segments(audio, 0, lang)
+        out[name] = (audio, truth, utts)
+    return out
+
+
+def copy(utts):
+    return [Utterance("unknown", 0, u.start, u.end, u.text, words=list(u.words)) for u in utts]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ru", "en_dev", "ru_dev"])
+def test_quick_turns_get_both_voices(calls, lang):
+    """Replies of 0.6-1.5 s a tenth of a second after the question. Before, in ru_dev: a 0.6-s "Smirnov." made a
+    cluster of its own, the second voice was judged too short, and every turn came out "unknown"."""
+    if lang not in calls:
+        pytest.skip("speech synthesis tools missing (make test installs them)")
+    audio, truth, utts = calls[lang]
+    out = roles(diarize(audio, copy(utts)))
+    assert {u.role for u in out} == {"agent", "customer"}
+    assert covered_role_accuracy(out, truth) >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_turns_inside_one_utterance_are_split_where_the_voice_changes(calls, lang):
+    """Whisper joins a quick exchange into one segment when nobody pauses (seen on real service calls): here every
+    question and its answer are joined into one utterance, so no utterance has one voice. Before: one speaker,
+    every role "unknown". Now the voice change inside each utterance is found at a word boundary."""
+    if lang not in calls:
+        pytest.skip("speech synthesis tools missing (make test installs them)")
+    audio, truth, utts = calls[lang]
+    merged = []
+    for k in range(0, len(utts) - 1, 2):
+        words = utts[k].words + utts[k + 1].words
+        merged.append(Utterance("unknown", 0, words[0].start, words[-1].end,
+                                "".join(w.word for w in words).strip(), words=words))
+    out = roles(diarize(audio, merged))
+    assert len(out) > len(merged)  # split
+    assert covered_role_accuracy(out, truth) >= 0.9
+    for u in out:  # every part is cut at a word boundary and keeps its words' text and times
+        assert u.words and u.start == u.words[0].start and u.end == u.words[-1].end
+        assert u.text == "".join(w.word for w in u.words).strip()
