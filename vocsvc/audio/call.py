@@ -55,7 +55,9 @@ def transcribe_call(
     def one_channel(ch: int):
         audio = chans[ch]
         lang, _p = runner.detect_language(audio) if float(abs(audio).max(initial=0.0)) >= 1e-4 else (None, 0.0)
-        return (lang, *runner.segments(audio, ch, lang, lambda f: channel_progress(ch, f)))
+        # mono: its halves take the model's two workers; stereo: the two channels do
+        decode = runner.segments_halves if len(chans) == 1 else runner.segments
+        return (lang, *decode(audio, ch, lang, lambda f: channel_progress(ch, f)))
 
     runner.model  # noqa: B018 - load once, on this thread, before the channels run side by side
     if len(chans) == 2:

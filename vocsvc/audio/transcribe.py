@@ -258,6 +258,53 @@ class WhisperRunner:
                                      lang=language))
         return _join_split_numbers(out), dropped
 
+    def segments_halves(
+        self, audio: np.ndarray, channel: int, language: str | None, on_progress=None
+    ) -> tuple[list[Utterance], int]:
+        """:meth:`segments` for a single channel, its two halves decoded side by side.
+
+        The model has two workers of one core each, so that a stereo call's channels decode at once; a mono call
+        left one core idle while its only decode ran (half the speed of plain faster-whisper on the same file).
+        The cut is at the quietest moment near the middle, so no word is split; times of the second half are
+        shifted back onto the call's clock. Recordings shorter than HALVES_MIN_SECONDS are decoded whole.
+        """
+        n = len(audio)
+        if n < HALVES_MIN_SECONDS * SR:
+            return self.segments(audio, channel, language, on_progress)
+        from concurrent.futures import ThreadPoolExecutor
+
+        cut = quiet_point(audio)
+        done = [0.0, 0.0]
+
+        def run(k: int) -> tuple[list[Utterance], int]:
+            def progress(f: float) -> None:
+                done[k] = f
+                if on_progress is not None:
+                    on_progress((done[0] * cut + done[1] * (n - cut)) / n)
+
+            return self.segments(audio[:cut] if k == 0 else audio[cut:], channel, language, progress)
+
+        with ThreadPoolExecutor(2, thread_name_prefix="vocsvc-half") as pool:
+            (first, d1), (second, d2) = pool.map(run, (0, 1))
+        off = cut / SR
+        for u in second:
+            u.start, u.end = u.start + off, u.end + off
+            u.words = [Word(w.start + off, w.end + off, w.word, w.probability) for w in u.words]
+        return _join_split_numbers(first + second), d1 + d2
+
+
+HALVES_MIN_SECONDS = 40.0  # below this the second decode's start-up costs more than it saves
+
+
+def quiet_point(audio: np.ndarray, lo: float = 0.35, hi: float = 0.65) -> int:
+    """Sample index of the quietest 0.3 s (RMS over 20-ms frames) between ``lo`` and ``hi`` of the recording."""
+    frame = SR // 50
+    n = len(audio) // frame
+    energy = np.sqrt(np.mean(audio[: n * frame].astype(np.float32).reshape(n, frame) ** 2, axis=1))
+    smooth = np.convolve(energy, np.ones(15) / 15, mode="same")
+    a, b = int(n * lo), max(int(n * hi), int(n * lo) + 1)
+    return (a + int(np.argmin(smooth[a:b]))) * frame
+
 
 MAX_PAUSE = 0.8  # seconds of silence inside a segment that start a new utterance
 REPEAT = "repeat"  # flag: the segment's text equals the previous segment's on the same channel
