@@ -30,15 +30,14 @@ def test_registry_detects_tampering(tmp_path):
 
 
 def test_cards_meet_the_floors():
-    """The default model on the full test parts (models/cards/metrics.json): the CX bars of issue 9, the English
-    emotion floors and Banking77 are met; the two Russian emotion numbers are guarded at today's level (below issue
-    9's floors of 0.368 GoEmotions-ru and 0.523 Ekman-ru, which stay open there), so a retrain cannot quietly make
-    them worse."""
+    """The default model on the full test parts (models/cards/metrics.json): the CX bars of issue 9, the emotion
+    floors (English, and GoEmotions-ru 0.368) and Banking77 are met; Ekman-ru is guarded at today's level (below
+    issue 9's floor of 0.523, which stays open there), so a retrain cannot quietly make it worse."""
     m = json.loads((REPO_MODELS_DIR / "cards" / "metrics.json").read_text())
     h = m["encoders"][m["default_encoder"]]["headline"]
     floors = {"cx_sentiment_macro_f1.en": 0.78, "cx_sentiment_macro_f1.ru": 0.72,
               "negative_recall_at_p85.en": 0.85, "negative_recall_at_p85.ru": 0.80,
               "cx_intent_micro_f1.en": 0.80, "cx_intent_micro_f1.ru": 0.75,
-              "emotion28_macro_f1.en": 0.424, "emotion28_macro_f1.ru": 0.355,
+              "emotion28_macro_f1.en": 0.424, "emotion28_macro_f1.ru": 0.368,
               "ekman_macro_f1.en": 0.581, "ekman_macro_f1.ru": 0.505, "banking77_accuracy.en": 0.93}
     assert {k: h[k] for k in floors if h[k] < floors[k]} == {}
