@@ -213,7 +213,7 @@ class WhisperRunner:
         ctranslate2.set_random_seed(0)  # temperature fallback samples: the same audio, the same transcript
         # Two decodes may run at once (the model has num_workers=2): no lock here.
         segs, _info = model.transcribe(
-            audio, language=language, beam_size=self.opts.beam_size, vad_filter=self.opts.vad,
+            level(audio), language=language, beam_size=self.opts.beam_size, vad_filter=self.opts.vad,
             vad_parameters={"min_silence_duration_ms": 500}, word_timestamps=self.opts.word_timestamps,
             condition_on_previous_text=False,  # stops one bad segment from seeding a loop in the next
             temperature=[0.0, 0.2, 0.4], hallucination_silence_threshold=2.0 if self.opts.word_timestamps else None,
@@ -294,6 +294,31 @@ class WhisperRunner:
 
 
 HALVES_MIN_SECONDS = 40.0  # below this the second decode's start-up costs more than it saves
+
+
+def level(audio: np.ndarray, target: float = 0.05, max_gain: float = 30.0, snr: float = 3.0) -> np.ndarray:
+    """Slow automatic gain: stretches of a channel well above its noise floor are brought up to speech level.
+
+    Silero VAD (inside faster-whisper) misses a quiet speaker: a customer at -34 dB after a minute of silence was
+    dropped whole, while plain decoding heard every word. Gain follows a 1.5-s envelope (no pumping inside words),
+    is never below 1 (loud speech is left alone) and is applied only where the envelope is ``snr`` times the
+    channel's noise floor (its 10th-percentile frame level), so line noise and silence are not raised into
+    something Whisper would transcribe."""
+    frame = SR // 50
+    n = len(audio) // frame
+    if n < 10:
+        return audio
+    rms = np.sqrt(np.mean(audio[: n * frame].astype(np.float32).reshape(n, frame) ** 2, axis=1))
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+    env = maximum_filter1d(uniform_filter1d(rms, 25), 75)  # 0.5-s mean, then the loudest over 1.5 s
+    floor = max(float(np.percentile(rms, 10)), 1e-5)
+    gain = np.where(env > snr * floor, np.clip(target / np.maximum(env, 1e-9), 1.0, max_gain), 1.0)
+    gain = uniform_filter1d(gain, 25)  # ramp over 0.5 s
+    if float(gain.max()) <= 1.01:
+        return audio
+    g = np.interp(np.arange(len(audio)), np.arange(n) * frame + frame / 2, gain).astype(np.float32)
+    return np.clip(audio * g, -1.0, 1.0)
 
 
 def quiet_point(audio: np.ndarray, lo: float = 0.35, hi: float = 0.65) -> int:
