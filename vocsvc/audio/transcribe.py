@@ -293,7 +293,7 @@ class WhisperRunner:
         return _join_split_numbers(first + second), d1 + d2
 
 
-HALVES_MIN_SECONDS = 40.0  # below this the second decode's start-up costs more than it saves
+HALVES_MIN_SECONDS = 60.0  # shorter calls decode whole: little to gain, and one decode context for a short call
 
 
 def level(audio: np.ndarray, target: float = 0.05, max_gain: float = 30.0, snr: float = 3.0) -> np.ndarray:
