@@ -30,7 +30,7 @@ def main() -> None:
 
     from faster_whisper import WhisperModel
     from faster_whisper.audio import decode_audio
-    from synth import EN_CALL, RU_CALL, build_call
+    from synth import EN_CALL, RU_CALL, build_call, covered_role_accuracy
 
     from vocsvc.analyzer import Analyzer
     from vocsvc.audio.call import transcribe_call
@@ -87,14 +87,8 @@ def main() -> None:
           f"RTF {base_s / dur:.3f} ({dur / base_s:.1f}x real time), WER {base_wer:.3f}")
     roles = [u.role for u in tr.utterances]
     ok = sum(max(truth, key=lambda t: min(u.end, t.end) - max(u.start, t.start)).role == u.role for u in tr.utterances)
-    cov = right = 0.0  # time-weighted: of the truth speech the transcript covers, the share with the right role
-    for t in truth:
-        for u in tr.utterances:
-            ov = min(u.end, t.end) - max(u.start, t.start)
-            if ov > 0:
-                cov, right = cov + ov, right + ov * (u.role == t.role)
     print(f"speed-up vs baseline: {base_s / ours_s:.2f}x; role accuracy {ok / max(1, len(roles)):.3f} of utterances, "
-          f"{right / max(cov, 1e-9):.3f} of covered speech time; "
+          f"{covered_role_accuracy(tr.utterances, truth):.3f} of covered speech time; "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

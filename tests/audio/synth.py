@@ -120,3 +120,15 @@ def Utterance_from_truth(truth: list[Truth]):
     from vocsvc.audio.types import Utterance
 
     return [Utterance(t.role, 0 if t.role == "agent" else 1, t.start, t.end, t.text) for t in truth]
+
+
+def covered_role_accuracy(utts, truth: list[Truth]) -> float:
+    """Of the truth speech time that some utterance covers, the share covered with the right role."""
+    ok = cov = 0.0
+    for t in truth:
+        for u in utts:
+            ov = min(u.end, t.end) - max(u.start, t.start)
+            if ov > 0:
+                cov += ov
+                ok += ov * (u.role == t.role)
+    return ok / cov if cov else 0.0

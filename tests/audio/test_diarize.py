@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synth import Turn, build_call, have_tools
+from synth import Turn, build_call, covered_role_accuracy, have_tools
 from vocsvc.audio.diarize import diarize
 from vocsvc.audio.roles import assign_roles, choose_agent
 from vocsvc.audio.transcribe import get_runner, load_audio
@@ -65,18 +65,6 @@ RU_QUICK = [
     Turn("agent", "Через пять дней, в отделении.", 0.1),
     Turn("customer", "Хорошо, спасибо большое.", 0.1),
 ]
-
-
-def covered_role_accuracy(utts, truth) -> float:
-    """Of the truth speech time that some utterance covers, the share covered with the right role."""
-    ok = cov = 0.0
-    for t in truth:
-        for u in utts:
-            ov = min(u.end, t.end) - max(u.start, t.start)
-            if ov > 0:
-                cov += ov
-                ok += ov * (u.role == t.role)
-    return ok / cov
 
 
 def roles(utts):

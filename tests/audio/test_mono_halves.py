@@ -4,7 +4,7 @@ second half's words must land back on the call's clock."""
 import numpy as np
 import pytest
 
-from synth import EN_CALL, build_call, have_tools
+from synth import EN_CALL, build_call, covered_role_accuracy, have_tools
 from vocsvc.audio.call import transcribe_call
 from vocsvc.audio.transcribe import HALVES_MIN_SECONDS, SR, quiet_point
 from vocsvc.audio.wer import normalize, wer
@@ -36,16 +36,11 @@ def test_long_mono_call_keeps_text_times_and_roles(tmp_path, settings):
     # Both halves on one clock: utterances sit on the turn that says what they say. A shifted second half would
     # misplace half of them; Whisper's word times alone misplace one now and then (a "Sure," put 0.9 s early).
     placed = said = 0
-    cov = right = 0.0
     for u in tr.utterances:
         best = max(truth, key=lambda t: min(u.end, t.end) - max(u.start, t.start))
         placed += min(u.end, best.end) - max(u.start, best.start) > 0.5 * (u.end - u.start)
         heard = words(u.text)
         said += len(heard & words(best.text)) >= 0.6 * len(heard)
-        for t in truth:
-            ov = min(u.end, t.end) - max(u.start, t.start)
-            if ov > 0:
-                cov, right = cov + ov, right + ov * (u.role == t.role)
     n = len(tr.utterances)
     assert placed >= 0.9 * n and said >= 0.9 * n, (placed, said, n)
-    assert right / cov >= 0.9  # roles, weighted by the speech time covered
+    assert covered_role_accuracy(tr.utterances, truth) >= 0.9  # roles, weighted by the speech time covered

@@ -113,18 +113,6 @@ def _features(audio: np.ndarray, utterances: list[Utterance], scan: set[int]
     return out, windows
 
 
-def two_speakers(audio: np.ndarray, utterances: list[Utterance]) -> list[int]:
-    """Speaker id (0 or 1) per utterance; all 0 when the call has one voice."""
-    n = len(utterances)
-    if n < 2:
-        return [0] * n
-    E = embed(audio, utterances)
-    C = _centroids(E, np.array([u.end - u.start for u in utterances]), SAME_VOICE)
-    if C is None:
-        return [0] * n
-    return _nearest(E, C, utterances)
-
-
 def diarize(audio: np.ndarray, utterances: list[Utterance]) -> list[Utterance]:
     """Set ``speaker`` (0 or 1) on each utterance and split those that hold a change of voice; returns the new list
     in time order. One voice: every utterance speaker 0, none split."""
