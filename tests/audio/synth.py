@@ -115,6 +115,61 @@ RU_CALL = [
 ]
 
 
+# Quick-turn dialogues (replies 0.1-0.2 s after the question, one overtalk): tests/audio/test_diarize.py and
+# bench/diarize.py. The diarizer's SWITCH and MIN_PART_SECONDS were chosen on the *_DEV pair only.
+EN_DEV = [
+    Turn("agent", "Good morning, you are through to ShopCo support, my name is Emma. How can I help?"),
+    Turn("customer", "Hi. My parcel did not come."),
+    Turn("agent", "Oh no. What is the order number?", 0.15),
+    Turn("customer", "Four seven one two nine.", 0.1),
+    Turn("agent", "Thanks. And your surname?", 0.15),
+    Turn("customer", "Smith. S M I T H.", 0.1),
+    Turn("agent", "Okay, I see it. The courier lost it.", 0.2),
+    Turn("customer", "Lost it? Seriously? I paid for express delivery!", -0.2),
+    Turn("agent", "I know, I am sorry. I will send a new one today.", 0.1),
+    Turn("customer", "Fine. Thank you.", 0.1),
+    Turn("agent", "Anything else?", 0.1),
+    Turn("customer", "No, that is all. Bye.", 0.15),
+]
+EN_QUICK = [
+    Turn("agent", "Hello, this is Mark from NetLine customer service. How can I help you today?"),
+    Turn("customer", "Hi Mark. My internet keeps dropping every evening."),
+    Turn("agent", "I see. Since when?", 0.15),
+    Turn("customer", "Since Monday, maybe Tuesday.", 0.1),
+    Turn("agent", "And which router do you have?", 0.15),
+    Turn("customer", "The white one you sent me last year.", 0.1),
+    Turn("agent", "Right. I will restart it from here.", 0.1),
+    Turn("customer", "Okay, it is blinking now.", -0.2),
+    Turn("agent", "Good, that means it is updating.", 0.1),
+    Turn("customer", "Great. Thanks a lot.", 0.1),
+]
+RU_DEV = [
+    Turn("agent", "Добрый день, служба поддержки, меня зовут Ольга. Чем могу помочь?"),
+    Turn("customer", "Здравствуйте. Посылка не пришла."),
+    Turn("agent", "Понимаю. Номер заказа?", 0.15),
+    Turn("customer", "Сорок семь двенадцать.", 0.1),
+    Turn("agent", "Спасибо. Ваша фамилия?", 0.15),
+    Turn("customer", "Смирнов.", 0.1),
+    Turn("agent", "Вижу заказ. Курьер его потерял.", 0.2),
+    Turn("customer", "Как потерял? Я же платил за срочную доставку!", -0.2),
+    Turn("agent", "Приносим извинения. Отправим новый сегодня.", 0.1),
+    Turn("customer", "Хорошо. Спасибо.", 0.1),
+    Turn("agent", "Ещё вопросы есть?", 0.1),
+    Turn("customer", "Нет, это всё. До свидания.", 0.15),
+]
+RU_QUICK = [
+    Turn("agent", "Здравствуйте, банк Восток, меня зовут Анна. Чем могу помочь?"),
+    Turn("customer", "Здравствуйте. Я потеряла карту."),
+    Turn("agent", "Поняла. Когда это случилось?", 0.15),
+    Turn("customer", "Вчера вечером, в магазине.", 0.1),
+    Turn("agent", "Я заблокирую её прямо сейчас.", 0.15),
+    Turn("customer", "Да, пожалуйста, и побыстрее.", 0.1),
+    Turn("agent", "Готово, карта заблокирована.", 0.1),
+    Turn("customer", "А новую когда сделаете?", -0.2),
+    Turn("agent", "Через пять дней, в отделении.", 0.1),
+    Turn("customer", "Хорошо, спасибо большое.", 0.1),
+]
+
 def Utterance_from_truth(truth: list[Truth]):
     """Truth turns as utterances, to compute the constructed call's metrics with the same function."""
     from vocsvc.audio.types import Utterance
@@ -132,3 +187,16 @@ def covered_role_accuracy(utts, truth: list[Truth]) -> float:
                 cov += ov
                 ok += ov * (u.role == t.role)
     return ok / cov if cov else 0.0
+
+
+def merge_pairs(utts):
+    """Whisper's utterances joined two by two (each question with its answer), as Whisper does when nobody pauses:
+    no utterance then has one voice to itself."""
+    from vocsvc.audio.types import Utterance
+
+    out = []
+    for k in range(0, len(utts) - 1, 2):
+        words = utts[k].words + utts[k + 1].words
+        out.append(Utterance("unknown", 0, words[0].start, words[-1].end, "".join(w.word for w in words).strip(),
+                             words=words))
+    return out

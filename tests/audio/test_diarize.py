@@ -7,64 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from synth import Turn, build_call, covered_role_accuracy, have_tools
+from synth import EN_DEV, EN_QUICK, RU_DEV, RU_QUICK, build_call, covered_role_accuracy, have_tools, merge_pairs
 from vocsvc.audio.diarize import diarize
 from vocsvc.audio.roles import assign_roles, choose_agent
 from vocsvc.audio.transcribe import get_runner, load_audio
 from vocsvc.audio.types import Utterance
-
-EN_DEV = [
-    Turn("agent", "Good morning, you are through to ShopCo support, my name is Emma. How can I help?"),
-    Turn("customer", "Hi. My parcel did not come."),
-    Turn("agent", "Oh no. What is the order number?", 0.15),
-    Turn("customer", "Four seven one two nine.", 0.1),
-    Turn("agent", "Thanks. And your surname?", 0.15),
-    Turn("customer", "Smith. S M I T H.", 0.1),
-    Turn("agent", "Okay, I see it. The courier lost it.", 0.2),
-    Turn("customer", "Lost it? Seriously? I paid for express delivery!", -0.2),
-    Turn("agent", "I know, I am sorry. I will send a new one today.", 0.1),
-    Turn("customer", "Fine. Thank you.", 0.1),
-    Turn("agent", "Anything else?", 0.1),
-    Turn("customer", "No, that is all. Bye.", 0.15),
-]
-EN_QUICK = [
-    Turn("agent", "Hello, this is Mark from NetLine customer service. How can I help you today?"),
-    Turn("customer", "Hi Mark. My internet keeps dropping every evening."),
-    Turn("agent", "I see. Since when?", 0.15),
-    Turn("customer", "Since Monday, maybe Tuesday.", 0.1),
-    Turn("agent", "And which router do you have?", 0.15),
-    Turn("customer", "The white one you sent me last year.", 0.1),
-    Turn("agent", "Right. I will restart it from here.", 0.1),
-    Turn("customer", "Okay, it is blinking now.", -0.2),
-    Turn("agent", "Good, that means it is updating.", 0.1),
-    Turn("customer", "Great. Thanks a lot.", 0.1),
-]
-RU_DEV = [
-    Turn("agent", "Добрый день, служба поддержки, меня зовут Ольга. Чем могу помочь?"),
-    Turn("customer", "Здравствуйте. Посылка не пришла."),
-    Turn("agent", "Понимаю. Номер заказа?", 0.15),
-    Turn("customer", "Сорок семь двенадцать.", 0.1),
-    Turn("agent", "Спасибо. Ваша фамилия?", 0.15),
-    Turn("customer", "Смирнов.", 0.1),
-    Turn("agent", "Вижу заказ. Курьер его потерял.", 0.2),
-    Turn("customer", "Как потерял? Я же платил за срочную доставку!", -0.2),
-    Turn("agent", "Приносим извинения. Отправим новый сегодня.", 0.1),
-    Turn("customer", "Хорошо. Спасибо.", 0.1),
-    Turn("agent", "Ещё вопросы есть?", 0.1),
-    Turn("customer", "Нет, это всё. До свидания.", 0.15),
-]
-RU_QUICK = [
-    Turn("agent", "Здравствуйте, банк Восток, меня зовут Анна. Чем могу помочь?"),
-    Turn("customer", "Здравствуйте. Я потеряла карту."),
-    Turn("agent", "Поняла. Когда это случилось?", 0.15),
-    Turn("customer", "Вчера вечером, в магазине.", 0.1),
-    Turn("agent", "Я заблокирую её прямо сейчас.", 0.15),
-    Turn("customer", "Да, пожалуйста, и побыстрее.", 0.1),
-    Turn("agent", "Готово, карта заблокирована.", 0.1),
-    Turn("customer", "А новую когда сделаете?", -0.2),
-    Turn("agent", "Через пять дней, в отделении.", 0.1),
-    Turn("customer", "Хорошо, спасибо большое.", 0.1),
-]
 
 
 def roles(utts):
@@ -115,11 +62,7 @@ def test_turns_inside_one_utterance_are_split_where_the_voice_changes(calls, lan
     if lang not in calls:
         pytest.skip("speech synthesis tools missing (make test installs them)")
     audio, truth, utts = calls[lang]
-    merged = []
-    for k in range(0, len(utts) - 1, 2):
-        words = utts[k].words + utts[k + 1].words
-        merged.append(Utterance("unknown", 0, words[0].start, words[-1].end,
-                                "".join(w.word for w in words).strip(), words=words))
+    merged = merge_pairs(utts)
     out = roles(diarize(audio, merged))
     assert len(out) > len(merged)  # split
     assert covered_role_accuracy(out, truth) >= 0.9
