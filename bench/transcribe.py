@@ -30,7 +30,7 @@ def main() -> None:
 
     from faster_whisper import WhisperModel
     from faster_whisper.audio import decode_audio
-    from synth import EN_CALL, RU_CALL, build_call, covered_role_accuracy
+    from synth import EN_CALL, RU_CALL, build_call, covered_role_accuracy, speech_coverage
 
     from vocsvc.analyzer import Analyzer
     from vocsvc.audio.call import transcribe_call
@@ -72,11 +72,16 @@ def main() -> None:
         chans = [decode_audio(str(stereo), sampling_rate=16000)] if args.mono else decode_audio(
             str(stereo), sampling_rate=16000, split_stereo=True)
         t0 = time.perf_counter()
-        hyp = []
+        hyp, plain_spans = [], []
         for ch in chans:
             segs, _ = model.transcribe(ch)  # defaults: beam 5, no VAD
+            segs = list(segs)
             hyp += [(seg.start, seg.text) for seg in segs]
+            plain_spans.append([(seg.start, seg.end) for seg in segs])
         base_s = time.perf_counter() - t0
+        # speech-time coverage per channel (loudness frames inside some utterance), ours against plain's
+        cov = [(speech_coverage([(u.start, u.end) for u in tr.utterances if u.channel == k], ch),
+                speech_coverage(plain_spans[k], ch)) for k, ch in enumerate(chans)]
         base_wer = wer(ref, " ".join(t for _, t in sorted(hyp)))
 
     dur = tr.duration
@@ -90,6 +95,10 @@ def main() -> None:
     print(f"speed-up vs baseline: {base_s / ours_s:.2f}x; role accuracy {ok / max(1, len(roles)):.3f} of utterances, "
           f"{covered_role_accuracy(tr.utterances, truth):.3f} of covered speech time; "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    for k, (ours_c, plain_c) in enumerate(cov):
+        name = "mono" if args.mono else ("agent", "customer")[k]
+        print(f"speech-time coverage, {name} channel: ours {ours_c:.3f}, plain {plain_c:.3f} "
+              f"({ours_c / max(plain_c, 1e-9):.1%} of plain)")
 
 
 if __name__ == "__main__":

@@ -200,3 +200,18 @@ def merge_pairs(utts):
         out.append(Utterance("unknown", 0, words[0].start, words[-1].end, "".join(w.word for w in words).strip(),
                              words=words))
     return out
+
+
+def speech_coverage(spans: list[tuple[float, float]], x: np.ndarray, rel_db: float = -35.0) -> float:
+    """Share of a channel's speech time that the given (start, end) spans cover. Speech time is loudness, not the
+    script: 20-ms frames within ``rel_db`` of the channel's loud speech (its 99th-percentile frame level), so the
+    silence a synthesiser leaves around a clip counts for no one. This is how the issue measured real calls."""
+    frame = SR // 50
+    n = len(x) // frame
+    rms = np.sqrt(np.mean(x[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
+    speech = rms > max(float(np.percentile(rms, 99)) * 10 ** (rel_db / 20), 1e-5)
+    inside = np.zeros(n, bool)
+    centres = (np.arange(n) + 0.5) * frame / SR
+    for a, b in spans:
+        inside |= (centres >= a) & (centres < b)
+    return float((speech & inside).sum() / max(1, speech.sum()))
