@@ -170,6 +170,16 @@ RU_QUICK = [
     Turn("customer", "Хорошо, спасибо большое.", 0.1),
 ]
 
+# A customer who speaks up, then quietly (gain 0.02, -34 dB) after a minute of silence and again after minute 2:
+# tests/audio/test_quiet_speech.py and bench/coverage.py.
+QUIET_LINES = ["Hello, I have a problem with my internet connection at home.",
+               "It worked yesterday but since this morning nothing loads at all.",
+               "Okay, I am restarting the router now, please wait a moment.",
+               "It worked! You are a miracle worker, you saved me a trip to the shop.",
+               "Thank you so much, have a lovely evening, goodbye."]
+QUIET_PLAN = [(1.0, 1.0), (6.0, 1.0), (70.0, 0.02), (130.0, 0.02), (140.0, 0.02)]  # (start s, gain)
+
+
 def Utterance_from_truth(truth: list[Truth]):
     """Truth turns as utterances, to compute the constructed call's metrics with the same function."""
     from vocsvc.audio.types import Utterance
