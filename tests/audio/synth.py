@@ -171,7 +171,7 @@ RU_QUICK = [
 ]
 
 # A customer who speaks up, then quietly (gain 0.02, -34 dB) after a minute of silence and again after minute 2:
-# tests/audio/test_quiet_speech.py and bench/coverage.py.
+# tests/audio/test_quiet_speech.py and bench/quiet_speech.py.
 QUIET_LINES = ["Hello, I have a problem with my internet connection at home.",
                "It worked yesterday but since this morning nothing loads at all.",
                "Okay, I am restarting the router now, please wait a moment.",

@@ -30,7 +30,7 @@ def test_quiet_speaker_after_a_long_silence_is_transcribed(settings):
     utts, _dropped = get_runner(settings).segments(x, 1, "en")
     # the speech time of the quiet turns (loudness of the clean quiet speech from minute 1 on) is covered
     quiet = [(u.start - 60, u.end - 60) for u in utts if u.end > 60]
-    assert speech_coverage(quiet, clean[60 * SR :]) >= 0.95  # 0.998; plain decoding 0.65 (bench/coverage.py)
+    assert speech_coverage(quiet, clean[60 * SR :]) >= 0.95  # 0.998; plain decoding 0.65 (bench/quiet_speech.py)
     for (a, b), line in zip(truth[2:], LINES[2:]):  # each quiet turn is there, in words close to what was said
         heard = " ".join(u.text for u in utts if u.start < b and u.end > a)
         assert wer(line, heard) < 0.5, (line, heard)

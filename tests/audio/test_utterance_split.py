@@ -80,3 +80,28 @@ def test_a_header_that_understates_the_length_is_caught_while_decoding(tmp_path)
     finally:
         tracemalloc.stop()
     assert time.perf_counter() - t0 < 5 and peak < 50 * 2**20, peak
+
+
+def test_utterance_bounds_fit_the_sound():
+    """Whisper ends a last word before the voice stops and may start a first word in the silence before it."""
+    import numpy as np
+
+    from vocsvc.audio.transcribe import MAX_TAIL, SR, extend_to_speech
+
+    x = np.random.default_rng(0).normal(0, 1e-4, 8 * SR).astype(np.float32)
+    t = np.arange(SR) / SR
+    x[SR : 2 * SR] += 0.2 * np.sin(2 * np.pi * 180 * t)          # a voice 1.0-2.0 s
+    x[int(2.1 * SR) : int(3.1 * SR)] += 0.2 * np.sin(2 * np.pi * 240 * t)  # the next one 0.1 s later, to 3.1 s
+    x[5 * SR : 7 * SR] += 0.2 * np.sin(2 * np.pi * 200 * np.arange(2 * SR) / SR)  # 5-7 s
+    first = Utterance("unknown", 0, 0.6, 1.7, "a b", words=[w(0.6, 1.2, " a"), w(1.2, 1.7, " b")])
+    second = Utterance("unknown", 0, 2.1, 2.9, "c", words=[w(2.1, 2.9, " c")])
+    third = Utterance("unknown", 0, 5.0, 5.5, "d", words=[w(5.0, 5.5, " d")])
+    out = extend_to_speech([first, second, third], x)
+    assert abs(first.start - 1.0) <= 0.02 and first.words[0].start == first.start  # snapped to the sound
+    assert abs(first.end - 2.0) <= 0.02 and first.words[-1].end == first.end      # stretched to its end
+    assert abs(second.end - 3.1) <= 0.02 and first.end <= second.start              # never over the next one
+    assert third.end == 5.5 + MAX_TAIL  # a long tail is stretched by at most MAX_TAIL
+    assert [u.text for u in out] == ["a b", "c", "d"]
+    silent = Utterance("unknown", 0, 7.5, 7.8, "e", words=[w(7.5, 7.8, " e")])
+    extend_to_speech([silent], x)  # no sound anywhere near: left as Whisper gave it
+    assert (silent.start, silent.end) == (7.5, 7.8)

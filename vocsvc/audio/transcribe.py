@@ -392,10 +392,9 @@ def extend_to_speech(utts: list[Utterance], audio: np.ndarray) -> list[Utterance
             end += 1
         # ... and a first word that starts in silence (Whisper also starts words up to 0.4 s early) begins at the
         # sound, or a stretched agent turn would overlap the customer's early-started reply: overtalk nobody made
-        start = a
-        first_end = int(u.words[0].end * 50)
-        while start < first_end - 1 and start < n and rms[start] <= loud:
-            start += 1
+        # (only when the sound starts inside that first word: one too quiet to pass the bar is left as it is)
+        first = np.flatnonzero(rms[a : min(n, max(a + 1, int(u.words[0].end * 50)))] > loud)
+        start = a + int(first[0]) if len(first) else a
         while start > 0 and rms[start - 1] > loud and (start - 1) / 50 >= max(prv, u.start - MAX_HEAD):
             start -= 1
         if end / 50 > u.end:

@@ -1,7 +1,7 @@
 """A quiet speaker after a long silence, under rising line noise: speech-time coverage, ours against plain
 faster-whisper on the same audio in the same run.
 
-    python bench/coverage.py [--noise 0.0005 0.001 0.002]
+    python bench/quiet_speech.py [--noise 0.0005 0.001 0.002]
 
 The channel (tests/audio/synth.py QUIET_*): two turns at full level, then three at gain 0.02 (-34 dB) from minute 1
 and after minute 2, 150 s in all, plus Gaussian line noise of the given RMS. Coverage is the share of the clean
