@@ -54,6 +54,10 @@ def main() -> None:
         analyzer, runner = Analyzer(s), get_runner(s)
         analyzer.warmup()
         runner.model  # noqa: B018 - load outside the timing
+        if args.mono:
+            from vocsvc.audio.diarize import warmup
+
+            warmup()  # the voice encoder too: a worker loads it once, not per call
         store = JobStore(make_engine(f"sqlite:///{td / 'jobs.db'}"))
 
         t0 = time.perf_counter()
