@@ -313,10 +313,10 @@ def level(audio: np.ndarray, target: float = 0.05, max_gain: float = 30.0, snr: 
     channel's noise floor (its 10th-percentile frame level), so line noise and silence are not raised into
     something Whisper would transcribe."""
     frame = SR // 50
-    n = len(audio) // frame
+    rms = _frame_rms(audio)
+    n = len(rms)
     if n < 10:
         return audio
-    rms = np.sqrt(np.mean(audio[: n * frame].astype(np.float32).reshape(n, frame) ** 2, axis=1))
     from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
     env = maximum_filter1d(uniform_filter1d(rms, 25), 75)  # 0.5-s mean, then the loudest over 1.5 s
@@ -332,8 +332,8 @@ def level(audio: np.ndarray, target: float = 0.05, max_gain: float = 30.0, snr: 
 def quiet_point(audio: np.ndarray, lo: float = 0.35, hi: float = 0.65) -> int:
     """Sample index of the quietest 0.3 s (RMS over 20-ms frames) between ``lo`` and ``hi`` of the recording."""
     frame = SR // 50
-    n = len(audio) // frame
-    energy = np.sqrt(np.mean(audio[: n * frame].astype(np.float32).reshape(n, frame) ** 2, axis=1))
+    energy = _frame_rms(audio)
+    n = len(energy)
     smooth = np.convolve(energy, np.ones(15) / 15, mode="same")
     a, b = int(n * lo), max(int(n * hi), int(n * lo) + 1)
     return (a + int(np.argmin(smooth[a:b]))) * frame
@@ -361,6 +361,13 @@ def drop_repeats(utts: list[Utterance]) -> tuple[list[Utterance], int]:
     return out, dropped
 
 
+def _frame_rms(audio: np.ndarray) -> np.ndarray:
+    """Loudness of each 20-ms frame (the grid level() and extend_to_speech() both work on)."""
+    frame = SR // 50
+    n = len(audio) // frame
+    return np.sqrt(np.mean(audio[: n * frame].astype(np.float32).reshape(n, frame) ** 2, axis=1))
+
+
 MAX_TAIL = 0.5  # seconds an utterance's last word may be stretched to the end of the sound
 MAX_HEAD = 0.3  # and its first word back to the start of it
 
@@ -372,11 +379,10 @@ def extend_to_speech(utts: list[Utterance], audio: np.ndarray) -> list[Utterance
     read-out number outside the span that audio redaction silences. A word grows while the 20-ms frames next to it
     stay loud: above 3x the channel's noise floor and within 30 dB of the utterance's own loud frames; never
     over the next or previous utterance on the channel."""
-    frame = SR // 50
-    n = len(audio) // frame
+    rms = _frame_rms(audio)
+    n = len(rms)
     if n < 10 or not utts:
         return utts
-    rms = np.sqrt(np.mean(audio[: n * frame].astype(np.float32).reshape(n, frame) ** 2, axis=1))
     floor = max(float(np.percentile(rms, 10)), 1e-5)
     order = sorted(range(len(utts)), key=lambda i: utts[i].start)
     for k, i in enumerate(order):
@@ -394,14 +400,15 @@ def extend_to_speech(utts: list[Utterance], audio: np.ndarray) -> list[Utterance
         # sound, or a stretched agent turn would overlap the customer's early-started reply: overtalk nobody made
         # (only when the sound starts inside that first word: one too quiet to pass the bar is left as it is)
         first = np.flatnonzero(rms[a : min(n, max(a + 1, int(u.words[0].end * 50)))] > loud)
-        start = a + int(first[0]) if len(first) else a
-        while start > 0 and rms[start - 1] > loud and (start - 1) / 50 >= max(prv, u.start - MAX_HEAD):
+        start = a + int(first[0]) if len(first) else None
+        while start is not None and start > 0 and rms[start - 1] > loud and (start - 1) / 50 >= max(
+                prv, u.start - MAX_HEAD):
             start -= 1
-        if end / 50 > u.end:
+        if end > b:  # only where a loud frame was added: no bound moves on rounding to the frame grid alone
             w = u.words[-1]
             u.words[-1] = Word(w.start, end / 50, w.word, w.probability)
             u.end = end / 50
-        if start / 50 != u.start:
+        if start is not None and start / 50 != u.start:
             w = u.words[0]
             u.words[0] = Word(start / 50, w.end, w.word, w.probability)
             u.start = start / 50
