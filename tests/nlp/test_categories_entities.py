@@ -38,6 +38,18 @@ def test_custom_lexicon(tmp_path: Path):
     assert got == [["refund_word"], ["refund_word"], ["refund_word"], []]
 
 
+def test_prefix_patterns_found_through_their_index(tmp_path: Path):
+    # prefix patterns are looked up by their first letters: a one-letter stem, an exact word before a prefix and a
+    # stem matching only the word form (not the lemma) must still be found
+    f = tmp_path / "lex.yaml"
+    f.write_text("categories:\n  one_letter:\n    en: [z*]\n  two_words:\n    en: [no refund*]\n"
+                 "  by_form:\n    en: [went*]\n  never:\n    en: [qq*]\n", encoding="utf-8")
+    lem = load_lemmatizer()
+    m = CategoryMatcher(f, lem)
+    got = m(lem(["Zero stars", "no refunds yet", "I went home", "refunds, no", "a b c"], ["en"] * 5))
+    assert got == [["one_letter"], ["two_words"], ["by_form"], [], []]
+
+
 def test_entities_ru_en_and_products():
     lem = load_lemmatizer()
     rec = EntityRecognizer(EntityOptions(products=("iPhone 15", "Айфон")), lem)

@@ -38,9 +38,10 @@ class CategoryMatcher:
             if not isinstance(cats, dict):
                 raise ValueError(f"{lexicon_path}: expected a top-level 'categories:' mapping")
         self.categories = list(cats)
-        # first lemma -> patterns, per language; prefix patterns are scanned separately
+        # first lemma -> patterns, per language; prefix patterns by the first two letters of their first part
+        # (a token is checked only against the prefixes its lemma or word could match, not all of them)
         self._index: dict[str, dict[str, list[_Pattern]]] = {}
-        self._prefix: dict[str, list[_Pattern]] = {}
+        self._prefix: dict[str, dict[str, list[_Pattern]]] = {}
         for cat, by_lang in cats.items():
             for lang, phrases in (by_lang or {}).items():
                 plain = [p for p in phrases if "*" not in p]
@@ -55,7 +56,8 @@ class CategoryMatcher:
                 for p in phrases:
                     if "*" in p:
                         parts = tuple(w.lower() for w in p.split())
-                        self._prefix.setdefault(lang, []).append(_Pattern(cat, parts))
+                        key = parts[0].rstrip("*")[:2]
+                        self._prefix.setdefault(lang, {}).setdefault(key, []).append(_Pattern(cat, parts))
 
     def __call__(self, docs: list[Doc]) -> list[list[str]]:
         out = []
@@ -65,16 +67,24 @@ class CategoryMatcher:
             words = [t.text.lower() for t in toks]
             found: set[str] = set()
             index = self._index.get(doc.lang, {})
+            prefix = self._prefix.get(doc.lang, {})
             for i, lemma in enumerate(lemmas):
                 for pat in (*index.get(lemma, ()), *index.get(words[i], ())):
                     n = len(pat.parts)
                     if pat.category not in found and pat.parts in (tuple(lemmas[i : i + n]), tuple(words[i : i + n])):
                         found.add(pat.category)
-                for pat in self._prefix.get(doc.lang, ()):
-                    if pat.category not in found and _prefix_match(pat.parts, lemmas, words, i):
-                        found.add(pat.category)
+                for key in _keys(lemma, words[i]):
+                    for pat in prefix.get(key, ()):
+                        if pat.category not in found and _prefix_match(pat.parts, lemmas, words, i):
+                            found.add(pat.category)
             out.append([c for c in self.categories if c in found])
         return out
+
+
+def _keys(lemma: str, word: str) -> set[str]:
+    """Index keys a prefix pattern starting at this token can have: the first one or two letters of its lemma or
+    word (a pattern's first part of fewer than two letters is filed under what it has)."""
+    return {lemma[:2], lemma[:1], word[:2], word[:1], ""}
 
 
 def _prefix_match(parts: tuple[str, ...], lemmas: list[str], words: list[str], i: int) -> bool:
