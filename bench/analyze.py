@@ -1,14 +1,16 @@
 """Tag N GoEmotions sentences end to end and print texts/s and peak RSS.
 
-    python bench/analyze.py [--n 10000] [--lang en|ru|mix] [--no-entities] [--stages]
+    python bench/analyze.py [--n 10000] [--lang en|ru|mix] [--no-entities] [--stages] [--cpu-isa auto|default|...]
 
 Baseline in the same run: the encoder alone on the same texts (the floor any pipeline pays), so the ratio
-pipeline/encoder says what the other stages cost on this machine today.
+pipeline/encoder says what the other stages cost on this machine today. ``--cpu-isa default`` against the default
+``auto`` (two runs) shows what forcing AVX-512 in text-only processes gives on this CPU (vocsvc/nlp/isa.py).
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import sys
 import time
@@ -39,13 +41,17 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--no-entities", action="store_true")
     ap.add_argument("--stages", action="store_true", help="also print each stage's CPU cost per text")
+    ap.add_argument("--cpu-isa", default="auto", help="text_cpu_isa as `vocsvc analyze` applies it ('default': "
+                    "CTranslate2's own choice; run both to compare on one machine)")
     args = ap.parse_args()
 
     from vocsvc.analyzer import Analyzer
+    from vocsvc.nlp.isa import ENV, for_text_only
     from vocsvc.settings import Settings
 
     texts = load(args.n, args.lang)
-    settings = Settings(entities=not args.no_entities, batch_size=args.batch_size)
+    settings = Settings(entities=not args.no_entities, batch_size=args.batch_size, text_cpu_isa=args.cpu_isa)
+    for_text_only(settings.text_cpu_isa)
     a = Analyzer(settings)
     t0 = time.perf_counter()
     a.warmup()
@@ -60,7 +66,8 @@ def main() -> None:
     for i in range(0, len(texts), args.batch_size):
         n += len(a.analyze(texts[i : i + args.batch_size]))
     total_s = time.perf_counter() - t0
-    print(f"texts: {n} ({args.lang}), encoder {settings.encoder}, entities {'on' if settings.entities else 'off'}")
+    print(f"texts: {n} ({args.lang}), encoder {settings.encoder}, entities {'on' if settings.entities else 'off'}, "
+          f"CTranslate2 ISA {os.environ.get(ENV, 'its own choice')}")
     print(f"model load + warm-up: {load_s:.1f}s")
     print(f"baseline, encoder alone: {n / enc_s:.0f} texts/s")
     print(f"end to end:              {n / total_s:.0f} texts/s  ({total_s:.1f}s; {enc_s / total_s:.2f} of the "

@@ -174,3 +174,15 @@ def test_demo_load_twice_and_the_demo_key(tmp_path):
     assert k1.returncode == 0 and k1.stdout.strip().startswith("vk_") and k2.stdout == k1.stdout
     assert (tmp_path / "data" / "demo-admin.key").read_text().strip() == k1.stdout.strip()
     assert cli("demo", "load", "--dir", str(tmp_path / "nowhere")).returncode == 2
+
+
+@pytest.mark.parametrize("setting, user, selected", [("GENERIC", None, "GENERIC"), ("GENERIC", "AVX2", "AVX2")])
+def test_analyze_forces_the_text_cpu_isa_unless_the_user_did(tmp_path, env, setting, user, selected):
+    # CTranslate2 logs the instruction set it selected when CT2_VERBOSE=1: proof the setting reached it in time.
+    # GENERIC runs on every CPU (AVX2 on every x86-64 CI machine); the user's own CT2_FORCE_CPU_ISA wins.
+    e = {k: v for k, v in env.items() if k != "CT2_FORCE_CPU_ISA"}
+    e.update({"VOCSVC_TEXT_CPU_ISA": setting, "CT2_VERBOSE": "1"}, **({"CT2_FORCE_CPU_ISA": user} if user else {}))
+    p = run(["analyze", "-"], stdin=b"Refund please, the order never came\n", env=e)
+    assert p.returncode == 0, p.stderr.decode()
+    assert f"Selected ISA: {selected}" in p.stderr.decode()
+    assert json.loads(p.stdout.decode().splitlines()[0])["sentiment"]["label"] == "negative"

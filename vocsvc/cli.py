@@ -16,9 +16,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from vocsvc.analyzer import Analyzer
     from vocsvc.errors import InputError
     from vocsvc.io import open_text_output, read_rows
+    from vocsvc.nlp.isa import for_text_only
     from vocsvc.settings import get_settings
 
-    analyzer = Analyzer(get_settings())
+    settings = get_settings()
+    for_text_only(settings.text_cpu_isa)  # this process never transcribes
+    analyzer = Analyzer(settings)
     rows = read_rows(args.input, text_col=args.text_col, id_col=args.id_col)
     out = open_text_output(args.output)
     n = bad = 0
@@ -150,9 +153,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vocsvc.batch.local import BatchOptions, run_local
+    from vocsvc.nlp.isa import for_text_only
     from vocsvc.settings import get_settings
 
     settings = get_settings()
+    for_text_only(settings.text_cpu_isa)  # text only; spawned workers inherit it
     opts = BatchOptions(tuple(args.inputs), Path(args.output), args.text_col, args.id_col, args.chunk_rows,
                         args.workers, embeddings=args.themes or args.load,
                         progress=True if args.progress else None)

@@ -48,7 +48,14 @@ log = logging.getLogger("train_heads")
 # and its translation were kept on the same side. Also not kept: each Ekman output blended with its likeliest member
 # label (mean of the two logits): cal Ekman en +0.013, ru +0.010, and on GoEmotions test en 0.589 -> 0.595, ru
 # 0.509 -> 0.521, but Ekman on our corpus's CX test rows fell 0.689 -> 0.629 (en), 0.533 -> 0.516 (ru): the served
-# `emotion` of a customer's text got worse.
+# `emotion` of a customer's text got worse. Tried later on the cal rows (20 pair-preserving halvings) and not kept,
+# none moving Ekman ru by more than seed noise (~0.01) without costing elsewhere: the English original's
+# probabilities (from a head trained without dev) mixed into its translation's targets (lambda 0.3/0.5: Ekman ru
+# 0.482 -> 0.476-0.482); pseudo-Russian copies of the English train rows (a ridge map en -> ru fitted on the
+# translated pairs: +0.004; the mean shift: -0.014); mixing each pair's two embeddings (-0.018); per-label positive
+# weights (-0.006); Ekman outputs weighted 2x (-0.002); the language directions of the pairs' differences projected
+# out (1/4/16 directions: -0.002/-0.006/-0.026); dropout 0.3 and input noise (5 seeds: Ekman ru +0.008, en +0.014,
+# 28-label ru +0.008, en -0.004, but our corpus's Russian CX Ekman -0.023).
 SOLO = {"emotion": dict(hidden=512, dropout=0.1, epochs=12, lr=1e-3, wd=0.01, smoothing=0.0, ru_repeat=3, ensemble=5),
         "banking77": dict(hidden=2048, dropout=0.5, epochs=40, lr=2e-3, wd=0.05, smoothing=0.1, ru_repeat=1)}
 
