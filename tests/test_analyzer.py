@@ -131,8 +131,8 @@ def test_cx_sentiment_rules(analyzer):
     assert got == ["negative"] * 4 + ["neutral"] * 2 + ["positive"] * 2
 
 
-@pytest.mark.xfail(strict=True, reason="known miss (issue 9 note): a problem report phrased as a question")
-def test_cx_sentiment_known_miss(analyzer):
+def test_cx_sentiment_problem_report_phrased_as_a_question(analyzer):
+    """A known miss until the encoder was fine-tuned on all 12 layers (issue 9): the question form kept it neutral."""
     (t,) = analyzer.analyze(["No internet since this morning, when will you fix it?"])
     assert t.sentiment.label == "negative"
 

