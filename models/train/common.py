@@ -151,6 +151,9 @@ def macro_f1(Y: np.ndarray, P: np.ndarray) -> float:
     return float(f1_per_class(Y, P).mean())
 
 
+INTENT_BETA = 1.5  # intent thresholds maximise F-1.5, not F1 (why: finetune._calibrate_intents)
+
+
 def tune_thresholds(Y: np.ndarray, S: np.ndarray, grid=np.arange(0.02, 0.96, 0.01), beta: float = 1.0) -> np.ndarray:
     """Per-label threshold maximising F-beta (beta > 1 weighs recall higher) on held-out rows."""
     thr = np.full(Y.shape[1], 0.5, np.float32)

@@ -30,7 +30,7 @@ from datetime import date
 import numpy as np
 import yaml
 
-from common import CX_INTENTS, MODELS, embed_cached, f1_per_class, macro_f1_cls as macro_f1
+from common import CX_INTENTS, INTENT_BETA, MODELS, embed_cached, f1_per_class, macro_f1_cls as macro_f1
 import cxdata
 from cxdata import SENTIMENTS
 from vocsvc.nlp.encoder import encoder_options, load_encoder
@@ -315,7 +315,7 @@ threat categories) raises an alert for: {d['alerts']['en']['alert_share']:.1%} o
 {when}
 
 **What it is.** A sigmoid head with one output per intent over the pooled `e5cx` embedding, trained with the
-encoder; each intent has its own threshold, the one with the best F-1.5 on the `cal` rows (recall weighed over
+encoder; each intent has its own threshold, the one with the best F-{INTENT_BETA:g} on the `cal` rows (recall weighed over
 precision: a missed intent costs more than an extra one)
 ({', '.join(f'{lab} {t:.2f}' for lab, t in zip(ih.labels, ih.thresholds))}). A text carries every intent above its
 threshold, so one text can carry several.

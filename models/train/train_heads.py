@@ -134,9 +134,7 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     import finetune
 
-    for kv in filter(None, args.mix.split(",")):
-        k, v = kv.split("=")
-        finetune.MIX[k] = float(v) if "." in v else int(v)
+    finetune.set_mix(filter(None, args.mix.split(",")))
     refit = [h for h in args.refit.split(",") if h]
     records = [r for r in cxdata.everything() if r.part in ("fit", "cal")]
     enc = load_encoder(encoder_options(get_settings(), args.encoder, 128))
