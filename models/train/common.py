@@ -122,18 +122,37 @@ def cx_intents(lang: str, part: str) -> tuple[list[str], list[str]]:
 
 # ------------------------------------------------------------------------------------------- embeddings
 def embed_cached(encoder, texts: list[str], tag: str) -> np.ndarray:
-    """Encode with the pipeline's encoder, cached under the cache dir by encoder + content hash."""
+    """Encode with the pipeline's encoder, cached under the cache dir by encoder + content hash.
+
+    Rows already embedded under the same tag (an earlier version of the list: a corpus file added) are reused by
+    their text's hash, so adding 600 rows to 100k re-encodes 600, not 100k."""
     from vocsvc.settings import get_settings
 
     h = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:16]
     path = get_settings().cache_dir / "embeddings" / getattr(encoder, "cache_tag", encoder.name) / f"{tag}-{h}.npy"
     if path.exists():
         return np.load(path)
-    X = encoder(texts)
+    if not texts:
+        return encoder(texts)
+    keys = np.array([int(hashlib.sha1(t.encode("utf-8")).hexdigest()[:15], 16) for t in texts], np.int64)
+    known: dict[int, np.ndarray] = {}
+    for old in path.parent.glob(f"{tag}-*.keys.npy") if path.parent.exists() else []:
+        vecs = old.with_name(old.name.removesuffix(".keys.npy") + ".npy")
+        if vecs.exists():
+            known.update(zip(np.load(old).tolist(), np.load(vecs)))
+    todo = [i for i, k in enumerate(keys.tolist()) if k not in known]
+    new = encoder([texts[i] for i in todo]) if todo else None
+    X = np.zeros((len(texts), new.shape[1] if new is not None else len(known[int(keys[0])])), np.float32)
+    for i, k in enumerate(keys.tolist()):
+        if k in known:
+            X[i] = known[k]
+    if todo:
+        X[todo] = new
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, X)
-    os.replace(tmp, path)
+    for arr, dest in ((keys, path.with_name(path.stem + ".keys.npy")), (X, path)):
+        tmp = dest.with_suffix(".tmp.npy")
+        np.save(tmp, arr)
+        os.replace(tmp, dest)
     return X
 
 
