@@ -101,20 +101,35 @@ def test_examples_sample_csv(analyzer):
     sent = {i: t.sentiment.label for i, t in tags.items()}
     assert {"technical_issue", "account_access"} <= intents["r5"] and "churn_threat" in tags["r5"].categories
     assert sent["r5"] == "negative"
-    assert "cancellation" in intents["r3"]
+    assert {"cancellation", "billing"} <= intents["r3"] and sent["r3"] == "negative"
     assert "refund_request" in intents["r1"] and sent["r1"] == "negative"
     assert "praise" in intents["r2"] and sent["r2"] == "positive"
     assert sent["r4"] == "negative" and {"churn_threat", "legal_threat"} <= set(tags["r4"].categories)
     assert "suggestion" in intents["r6"] and sent["r6"] != "negative"
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the shipped model (issue 9 note): the polite call opener "
-                   "'Здравствуйте, меня зовут Анна...' keeps r3 neutral and without billing; r1 lacks delivery")
+@pytest.mark.xfail(strict=True, reason="known miss of the shipped model (issue 9 note): r1's 'still not "
+                   "delivered' sits just under the delivery threshold once the card number is redacted")
 def test_examples_sample_csv_known_misses(analyzer):
     tags = _sample(analyzer)
-    assert {"cancellation", "billing"} <= {lab.label for lab in tags["r3"].intents}
-    assert tags["r3"].sentiment.label == "negative"
     assert "delivery" in {lab.label for lab in tags["r1"].intents}
+
+
+def test_framing_does_not_hide_the_grievance(analyzer):
+    """A call or e-mail that opens with a greeting and a name before its point (issue 9: the grievance after the
+    framing was lost, so a cancellation with its reason came out neutral); the same framing around a plain
+    cancellation stays neutral. None of these texts is in the training files."""
+    texts = ["Добрый вечер. Хочу расторгнуть договор, вы дважды списали абонентскую плату.",
+             "Hello, my name is Mark. I'd like to cancel my plan, you charged me twice this month.",
+             "Здравствуйте! Меня зовут Игорь, мой номер договора 123456. У меня второй день не работает интернет.",
+             "Здравствуйте, меня зовут Сергей. Хочу отключить подписку, я переезжаю в другую страну.",
+             "Hello, this is Maria calling. I'd like to cancel my membership, I'm moving to Spain next month."]
+    tags = analyzer.analyze(texts)
+    assert [t.sentiment.label for t in tags] == ["negative"] * 3 + ["neutral"] * 2
+    intents = [{lab.label for lab in t.intents} for t in tags]
+    assert {"cancellation", "billing"} <= intents[0] and {"cancellation", "billing"} <= intents[1]
+    assert "technical_issue" in intents[2]
+    assert intents[3] == {"cancellation"} and intents[4] == {"cancellation"}
 
 
 def test_cx_sentiment_rules(analyzer):

@@ -3,6 +3,7 @@
     python models/train/train_heads.py --encoder usem3          # the shipped fast profile: models/heads/usem3/
     python models/train/train_heads.py --encoder e5 --out /tmp/ablation   # plain e5, to compare with the fine-tune
     python models/train/train_heads.py --encoder e5cx --solo emotion,banking77   # the shipped e5cx emotion + Banking77
+    python models/train/train_heads.py --encoder e5cx --refit sentiment,intents  # then the shipped sentiment + intents
 
 Same data, mix, losses, heads and calibration as ``finetune.py``, but the encoder does not learn: embeddings of
 every fit/cal row are computed once (cached under the cache dir), then only the heads train. The default
