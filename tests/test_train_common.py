@@ -46,6 +46,9 @@ def test_embed_cached_reencodes_only_rows_it_has_not_seen(analyzer, cache):
     assert enc.seen[-1] == ["card declined twice today"]
     assert np.array_equal(X2[[0, 2, 3]], X1[[1, 0, 2]])
     assert np.allclose(X2[1], analyzer.encoder(["card declined twice today"])[0], atol=1e-6)
+    files = sorted(p.name for p in (cache / "embeddings").rglob("rows-*"))
+    assert len(files) == 2, files  # the first list's vectors and keys were pruned: the grown one holds its rows
+    assert np.array_equal(embed_cached(enc, first, "rows"), X1) and enc.seen[-1] == ["card declined twice today"]
     embed_cached(enc, first, "other-tag")  # another tag never borrows rows
     assert enc.seen[-1] == first
     assert embed_cached(enc, [], "rows").shape[0] == 0

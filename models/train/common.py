@@ -135,11 +135,11 @@ def embed_cached(encoder, texts: list[str], tag: str) -> np.ndarray:
     if not texts:
         return encoder(texts)
     keys = np.array([int(hashlib.sha1(t.encode("utf-8")).hexdigest()[:15], 16) for t in texts], np.int64)
+    # One list per tag is kept (older ones are pruned below), so the newest is the only one worth reading.
+    earlier = sorted(path.parent.glob(f"{tag}-*.keys.npy"), key=lambda p: p.stat().st_mtime) if path.parent.exists() else []
     known: dict[int, np.ndarray] = {}
-    for old in path.parent.glob(f"{tag}-*.keys.npy") if path.parent.exists() else []:
-        vecs = old.with_name(old.name.removesuffix(".keys.npy") + ".npy")
-        if vecs.exists():
-            known.update(zip(np.load(old).tolist(), np.load(vecs)))
+    if earlier and (vecs := _vectors_of(earlier[-1])).exists():
+        known.update(zip(np.load(earlier[-1]).tolist(), np.load(vecs)))
     todo = [i for i, k in enumerate(keys.tolist()) if k not in known]
     new = encoder([texts[i] for i in todo]) if todo else None
     X = np.zeros((len(texts), new.shape[1] if new is not None else len(known[int(keys[0])])), np.float32)
@@ -153,7 +153,14 @@ def embed_cached(encoder, texts: list[str], tag: str) -> np.ndarray:
         tmp = dest.with_suffix(".tmp.npy")
         np.save(tmp, arr)
         os.replace(tmp, dest)
+    for stale in earlier:  # ~160 MB each for the training rows; the new file holds every row still in use
+        for f in (stale, _vectors_of(stale)):
+            f.unlink(missing_ok=True)
     return X
+
+
+def _vectors_of(keys_file: Path) -> Path:
+    return keys_file.with_name(keys_file.name.removesuffix(".keys.npy") + ".npy")
 
 
 # ------------------------------------------------------------------------------------------- metrics
