@@ -96,6 +96,17 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
+# Files written to fill one gap the model showed (README: openers, combos, you) are skewed on purpose (every row
+# multi-intent, or 60% one shape of grievance). They are training rows only: epoch choice and thresholds are tuned
+# on the general files' cal rows, whose mix is closer to real traffic (calibrated on the skewed rows too, thresholds
+# fell and precision on the general cal rows dropped: cancellation 0.76 -> 0.59, account_access 0.68 -> 0.49).
+GAP_FILLERS = ("_openers", "_combos", "_you")
+
+
+def _gap_filler(path: Path) -> bool:
+    return path.stem.endswith(GAP_FILLERS)
+
+
 def corpus(parts: tuple[str, ...] = ("fit", "cal", "test")) -> list[Record]:
     """Our corpus. A training row whose text (normalised) also occurs in a test file is dropped: two writers can
     both write "добрый день", and the test part must stay unseen."""
@@ -110,7 +121,7 @@ def corpus(parts: tuple[str, ...] = ("fit", "cal", "test")) -> list[Record]:
             d = json.loads(line)
             if not is_test and _norm(d["text"]) in test_texts:
                 continue
-            part = "test" if is_test else ("cal" if bucket(d["id"]) < 15 else "fit")
+            part = "test" if is_test else ("cal" if bucket(d["id"]) < 15 and not _gap_filler(path) else "fit")
             if part not in parts:
                 continue
             y, m = intent_vec(d["intents"])
