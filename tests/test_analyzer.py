@@ -101,19 +101,20 @@ def test_examples_sample_csv(analyzer):
     sent = {i: t.sentiment.label for i, t in tags.items()}
     assert {"technical_issue", "account_access"} <= intents["r5"] and "churn_threat" in tags["r5"].categories
     assert sent["r5"] == "negative"
-    assert "cancellation" in intents["r3"] and sent["r3"] == "negative"
+    assert {"cancellation", "billing"} <= intents["r3"] and sent["r3"] == "negative"
     assert {"refund_request", "delivery"} <= intents["r1"] and sent["r1"] == "negative"
     assert "praise" in intents["r2"] and sent["r2"] == "positive"
     assert sent["r4"] == "negative" and {"churn_threat", "legal_threat"} <= set(tags["r4"].categories)
     assert "suggestion" in intents["r6"] and sent["r6"] != "negative"
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the shipped model (issue 9 note): r3's 'деньги списали "
-                   "дважды' after a greeting and a cancellation: billing p 0.06 against its 0.66 threshold (the frozen "
-                   "encoder's one vector keeps the cancellation; the same clause alone gives billing 1.00)")
-def test_examples_sample_csv_known_misses(analyzer):
-    tags = _sample(analyzer)
-    assert "billing" in {lab.label for lab in tags["r3"].intents}
+@pytest.mark.xfail(strict=True, reason="known miss of the shipped model (issue 9 note): a fee given as the reason "
+                   "for a cancellation after a greeting and a name stays neutral with cancellation only (billing p 0.07; "
+                   "without the greeting it is read right)")
+def test_framing_known_misses(analyzer):
+    (t,) = analyzer.analyze(["Good morning, my name is Tom. I want to close my account, there's a fee nobody told me "
+                             "about."])
+    assert t.sentiment.label == "negative" and "billing" in {lab.label for lab in t.intents}
 
 
 def test_a_grievance_told_to_the_company_as_you_did_x_is_negative(analyzer):

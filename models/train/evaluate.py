@@ -421,7 +421,7 @@ sentiment, CX intents (multi-label), emotions (GoEmotions 28 + Ekman + sentiment
 ship were then retrained over the frozen encoder on CPU: emotion and Banking77 by `train_heads.py --solo
 emotion,banking77`, then CX sentiment and intents by `train_heads.py --refit sentiment,intents`, five seeds folded
 into one head each (on the cal rows of our corpus's general files, intents micro-F1 against one seed: en 0.860 ->
-0.875, ru 0.886 -> 0.895).
+0.875, ru 0.886 -> 0.895, measured before the `_reasons` rows were added).
 Kept epoch: {ad_meta.get('epoch', '?')}.
 
 **Serving.** At first use the base plus the adapter are merged and written as a CTranslate2 int8 encoder with its

@@ -12,7 +12,8 @@ retrains chosen heads over the frozen fine-tuned encoder on whole public sets (t
 GoEmotions and Banking77 per epoch, enough to shape the encoder but not to converge a 28- or 77-way head), each kept
 at its best epoch on the ``cal`` rows, the other heads left as they are; ``--seeds`` (5) such runs are folded into one
 head per name whose logits are their mean (one seed's best epoch is a noisy pick among flat cal scores: on the cal rows
-of our corpus's general files, intents micro-F1 en 0.860 -> 0.875, ru 0.886 -> 0.895; serving cost +0.02 ms a text). ``--solo`` (what ships for e5cx) trains each
+of our corpus's general files, intents micro-F1 en 0.860 -> 0.875, ru 0.886 -> 0.895 before the ``_reasons`` rows were
+added; serving cost +0.02 ms a text). ``--solo`` (what ships for e5cx) trains each
 named head alone on every ``fit`` row that has its labels, with a one-cycle learning rate for a fixed number of
 epochs and the shape in ``SOLO`` (chosen on the ``cal`` rows: see the emotion and Banking77 cards), then
 recalibrates every head's thresholds on ``cal``.
