@@ -134,6 +134,23 @@ def test_a_grievance_told_to_the_company_as_you_did_x_is_negative(analyzer):
     assert "billing" in {lab.label for lab in tags[0].intents} and "billing" in {lab.label for lab in tags[3].intents}
 
 
+def test_a_link_does_not_change_what_a_text_says(analyzer):
+    """Issue 9: with a link appended, Russian news shares came out negative with `complaint` ("ВТБ снизил ставки по
+    потребительским кредитам http://t.co/n1": -0.98; neutral without it). The e5cx encoder now reads texts without
+    their links (vocsvc.nlp.links); the stored text keeps them. None of these texts is in the training files."""
+    news = ["ВТБ снизил ставки по потребительским кредитам", "RT @rbc: Альфа-Банк откроет 20 новых офисов в регионах",
+            "Билайн с 1 декабря меняет стоимость тарифов линейки «Всё»", "Delta adds new nonstop flights from Atlanta to Lisbon"]
+    complaints = ["@comcast internet down again in Denver, 3rd time this week",
+                  "@mts_russia третий день нет связи в Химках"]
+    texts = [t + link for t in news + complaints for link in ("", " http://t.co/abc123", " https://vk.cc/cqW2xY")]
+    tags = analyzer.analyze(texts)
+    assert [t.sentiment.label for t in tags] == ["neutral"] * 12 + ["negative"] * 6
+    assert [t.text_redacted for t in tags] == texts
+    for k in range(0, len(texts), 3):  # the model saw the same words, so the same tags
+        assert tags[k].sentiment == tags[k + 1].sentiment == tags[k + 2].sentiment
+        assert tags[k].intents == tags[k + 1].intents == tags[k + 2].intents
+
+
 def test_framing_does_not_hide_the_grievance(analyzer):
     """A call or e-mail that opens with a greeting and a name before its point (issue 9: the grievance after the
     framing was lost, so a cancellation with its reason came out neutral); the same framing around a plain

@@ -267,7 +267,7 @@ def train(args) -> None:
         records = [records[i] for i in sorted(keep)]
     log.info("%d fit/cal rows", len(records))
     base = read_base(Path(args.base) if args.base else None)
-    tok = E5Tokenizer.from_base(base)
+    tok = E5Tokenizer.from_base(base, drop_links=True)  # as e5cx serves
     ids = tok([r.text for r in records])
     log.info("token ids %s (gpu_pack.py prints the same digest for the same rows)", ids_digest(ids))
     W = args.max_len - 2

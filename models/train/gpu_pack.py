@@ -59,7 +59,7 @@ def main(out: Path) -> None:
     base = read_base(src)
     c = base.config
     records = [r for r in cxdata.everything() if r.part in ("fit", "cal")]
-    ids = E5Tokenizer.from_base(base)([r.text for r in records])
+    ids = E5Tokenizer.from_base(base, drop_links=True)([r.text for r in records])  # as e5cx serves
     used = np.zeros(c.vocab, bool)
     for s in ids:
         used[s] = True

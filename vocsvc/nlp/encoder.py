@@ -135,7 +135,7 @@ def load_encoder(opts: EncoderOptions = EncoderOptions()):
             adapter=opts.adapter if opts.name == "e5cx" else None, base=opts.e5_base,
             cache_dir=opts.cache_dir or default_cache_dir(), threads=opts.threads,
             # the plain model wants e5's prefix; our adapter was trained without one
-            prefix="query: " if opts.name == "e5" else ""))
+            prefix="query: " if opts.name == "e5" else "", drop_links=opts.name == "e5cx"))
     return Encoder(opts)
 
 

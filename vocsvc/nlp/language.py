@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from vocsvc.nlp.links import LINK_PATTERN
+
 _LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
 # What is not the writer's words: links, @handles, e-mails, redaction marks
 _NOISE_RE = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|ru|co|cc|me|io|org|net|рф)/\S*|[\w.+-]+@[\w-]+\.[\w.]+|@\w+|"
+    LINK_PATTERN + r"|[\w.+-]+@[\w-]+\.[\w.]+|@\w+|"
     r"\[(?:CARD|PHONE|EMAIL|IBAN|PASSPORT|SNILS|INN|DOB)\]", re.UNICODE | re.IGNORECASE)
 # Hashtags are often English tags on a Russian post (#fail #ozon_support): the words outside them decide, the tags
 # only when nothing else is left
