@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vocsvc.errors import ModelNotFoundError
+from vocsvc.nlp.links import without_links
 
 log = logging.getLogger("vocsvc")
 
@@ -98,8 +99,6 @@ class Encoder:
             return np.zeros((0, self.dim), np.float32)
         bs, cut = self.opts.batch_size, self.opts.max_chars
         if self.drop_links:
-            from vocsvc.nlp.links import without_links
-
             texts = [without_links(t) for t in texts]
         out = np.empty((len(texts), self.dim), np.float32)
         # Sorting by length keeps padding small inside each batch.
