@@ -153,7 +153,7 @@ def test_a_link_does_not_change_what_a_text_says(analyzer):
 
 def test_shared_news_about_a_company_is_neutral_and_no_complaint(analyzer):
     """Posts about a company that only pass on news carried `complaint` or `question` (7 of 10 probes); the `_third`
-    corpus rows (intent rows only, cxdata.INTENTS_ONLY) taught the intent head otherwise. None of these is in a file."""
+    corpus rows (posts about a company) taught the heads otherwise. None of these is in a file."""
     news = ["Почта России с 1 декабря меняет тарифы на отправку посылок",
             "Сбербанк проведёт технические работы в ночь на субботу",
             "Ростелеком объявил о покупке регионального провайдера",
@@ -162,6 +162,36 @@ def test_shared_news_about_a_company_is_neutral_and_no_complaint(analyzer):
     for text, tags in zip(news, analyzer.analyze(news)):
         labels = {i.label for i in tags.intents}
         assert tags.sentiment.label == "neutral" and not labels & {"complaint", "question", "praise"}, (text, labels)
+
+
+STANCE = [("positive", "ушла с мегафона на йоту, плачу 390 вместо 900, довольна"),
+          ("positive", "после замены вышки связь на даче отличная, спасибо МТС"),
+          ("positive", "@Verizon fios has been rock solid for a year, 940 down every time I test"),
+          ("positive", "Альфа вернула комиссию за перевод через час после звонка, вот это сервис"),
+          ("positive", "@Chase the fraud team caught a weird charge and had a new card to me in 2 days. impressed"),
+          ("neutral", "Газпромбанк с 1 марта меняет ставки по накопительным счетам https://t.co/x1Ab2Cd3"),
+          ("neutral", "RT @Reuters: Vodafone and Three complete merger, customers keep their plans https://t.co/aa11bb22"),
+          ("neutral", "does the new $10 fee apply to existing accounts or only new ones?"),
+          ("negative", "билайн опять поднял абонентку на 100р без предупреждения"),
+          ("negative", "@Verizon 940 down my foot, getting 30 all evening"),
+          ("negative", "Сбер, интернет-банк снова не открывается, вчера же писали что починили"),
+          ("negative", "love paying $89 a month for internet that drops every night @Xfinity")]
+
+
+def test_the_stance_not_the_topic_decides(analyzer):
+    """Issue 9 dev probe: Russian posts that praise a price or a speed, or state a fact with a number, came out
+    negative (the topic words of complaints). The `_stance` corpus rows teach the same topics in every stance.
+    Written for this test before the head that passes it was scored on them; none is in a file."""
+    tags = analyzer.analyze([t for _, t in STANCE])
+    assert [t.sentiment.label for t in tags] == [s for s, _ in STANCE], [t.sentiment.score for t in tags]
+    assert "billing" in {lab.label for lab in tags[0].intents} and "praise" in {lab.label for lab in tags[0].intents}
+
+
+@pytest.mark.xfail(strict=True, reason="known miss (issue 9 note): a plan taken with its price, no opinion, reads "
+                   "negative (-0.56) with complaint")
+def test_stance_known_miss(analyzer):
+    (t,) = analyzer.analyze(["подключил семейный тариф за 700р на троих"])
+    assert t.sentiment.label == "neutral"
 
 
 def test_the_fast_profile_does_not_read_links_either(tmp_path_factory):

@@ -18,7 +18,7 @@ def test_gap_filling_files_are_training_rows_only_and_general_files_keep_their_c
     parts = Counter((r.meta["file"], r.part) for r in rows)
     files = {f for f, _ in parts}
     gap = {f for f in files if Path(f).stem.endswith(cxdata.GAP_FILLERS)}
-    assert {"train_en_combos.jsonl", "train_ru_you.jsonl", "train_en_openers.jsonl"} <= gap
+    assert {"train_en_combos.jsonl", "train_ru_you.jsonl", "train_en_openers.jsonl", "train_ru_stance.jsonl"} <= gap
     assert all(parts[(f, "cal")] == 0 and parts[(f, "fit")] > 0 for f in gap)
     general = {f for f in files if f.startswith("train_") and f not in gap}
     assert general and all(0.08 < parts[(f, "cal")] / (parts[(f, "cal")] + parts[(f, "fit")]) < 0.22 for f in general)
@@ -27,16 +27,18 @@ def test_gap_filling_files_are_training_rows_only_and_general_files_keep_their_c
     assert not any(cxdata._norm(r.text) in test_texts for r in rows if r.part != "test")
 
 
-def test_third_person_rows_teach_intents_but_not_sentiment_or_emotion():
-    """cxdata.INTENTS_ONLY: posts about a company moved the sentiment head on unlike texts, so they train intents only."""
+def test_posts_about_a_company_and_stance_rows_teach_sentiment_too():
+    """Session 12: `_third` (posts about a company) and `_stance` (prices, speeds, solved problems told by the
+    author's stance) train every head; Russian facts and praise about a bank or operator came out negative."""
     import cxdata
 
-    rows = [r for r in cxdata.corpus(("fit", "cal")) if Path(r.meta["file"]).stem.endswith(cxdata.INTENTS_ONLY)]
-    assert {r.meta["file"] for r in rows} == {"train_en_third.jsonl", "train_ru_third.jsonl"}
-    assert all(r.part == "fit" and r.sentiment is None and r.emotion is None for r in rows)
-    assert all(r.intent_mask.all() for r in rows) and sum(r.intents.sum() > 0 for r in rows) > 0.8 * len(rows)
-    social = [r for r in cxdata.corpus(("fit",)) if r.meta["file"] == "train_en_social.jsonl"]
-    assert social and all(r.sentiment is not None for r in social)
+    rows = [r for r in cxdata.corpus(("fit", "cal")) if Path(r.meta["file"]).stem.endswith(("_third", "_stance"))]
+    files = Counter(r.meta["file"] for r in rows)
+    assert set(files) == {f"train_{lang}_{s}.jsonl" for lang in ("en", "ru") for s in ("third", "stance")}
+    assert all(r.part == "fit" and r.sentiment is not None and r.intent_mask.all() for r in rows)
+    sent = Counter(r.sentiment for r in rows if r.meta["file"].endswith("_stance.jsonl"))
+    assert min(sent.values()) > 0.25 * sum(sent.values())  # every stance on the same topics
+    assert sum(r.emotion is not None for r in rows) > 0.5 * len(rows)
 
 
 def test_folded_heads_give_the_mean_of_their_members_logits():
@@ -52,3 +54,35 @@ def test_folded_heads_give_the_mean_of_their_members_logits():
         got = fold(members)(x)
     assert got.shape == (5, 3) and np.allclose(got.numpy(), want.numpy(), atol=1e-5)
     assert fold(members[:1]) is members[0]
+
+
+def test_dev_probe_tweets_are_valid_and_never_training_rows():
+    """models/data/dev_probe chooses between variants; it must stay out of every fit and cal row."""
+    import cxdata
+    import devprobe
+
+    sys.path.insert(0, str(cxdata.CORPUS))
+    import validate
+
+    seen: dict[str, str] = {}
+    for lang in ("en", "ru"):
+        problems, rows = validate.check_file(devprobe.PROBE / f"dev_{lang}_tweets.jsonl", seen)
+        assert not problems and len(rows) == 240
+        assert Counter(r["sentiment"] for r in rows) == {"negative": 80, "neutral": 80, "positive": 80}
+    dev = {cxdata._norm(r["text"]) for lang in ("en", "ru") for r in devprobe.rows(lang)}
+    assert not any(cxdata._norm(r.text) in dev for r in cxdata.corpus(("fit", "cal")))
+
+
+def test_dev_probe_score_counts_false_alarms_and_intents():
+    import devprobe
+
+    gold = [{"sentiment": s, "intents": i} for s, i in
+            [("negative", ["complaint"]), ("negative", ["complaint", "billing"]), ("neutral", ["question"]),
+             ("positive", ["praise"])]]
+    tags = [{"sentiment": {"label": s}, "intents": [{"label": x} for x in i]} for s, i in
+            [("negative", ["complaint"]), ("neutral", ["billing"]), ("negative", ["question"]), ("positive", [])]]
+    m = devprobe.score(gold, tags, [True, False, True, False])
+    assert m["negative_recall"] == 0.5 and m["negative_precision"] == 0.5
+    assert m["alert_share_negative"] == 0.5 and m["alert_share_other"] == 0.5
+    assert m["intents_micro_f1"] == 0.75  # 3 found, 2 missed, none extra
+    assert m["confusion"] == [[1, 1, 0], [1, 0, 0], [0, 0, 1]]

@@ -100,13 +100,7 @@ def _norm(text: str) -> str:
 # multi-intent, or 60% one shape of grievance). They are training rows only: epoch choice and thresholds are tuned
 # on the general files' cal rows, whose mix is closer to real traffic (calibrated on the skewed rows too, thresholds
 # fell and precision on the general cal rows dropped: cancellation 0.76 -> 0.59, account_access 0.68 -> 0.49).
-GAP_FILLERS = ("_openers", "_combos", "_you", "_reasons", "_third")
-# Gap fillers that teach intents only. `_third` holds posts *about* a company (third-person grievances, shared news,
-# praise). Trained with their sentiment labels too, the sentiment head moved on texts unlike them (clothing-review
-# negative recall 0.57 -> 0.42, NLU++ sentiment 0.881 -> 0.846), though a retrain without them moved those two
-# almost as far (0.50, 0.834: they swing with the seeds); as intent rows they lift CX intents micro-F1 and keep
-# `complaint` off shared news (models/data/cx_corpus/README.md).
-INTENTS_ONLY = ("_third",)
+GAP_FILLERS = ("_openers", "_combos", "_you", "_reasons", "_third", "_stance")
 
 
 def _gap_filler(path: Path) -> bool:
@@ -131,14 +125,13 @@ def corpus(parts: tuple[str, ...] = ("fit", "cal", "test")) -> list[Record]:
             if part not in parts:
                 continue
             y, m = intent_vec(d["intents"])
-            intents_only = path.stem.endswith(INTENTS_ONLY) and not is_test
             emo = emo_mask = None
-            if d.get("emotion") and not intents_only:
+            if d.get("emotion"):
                 emo = np.zeros(N_EMO, np.float32)
                 emo_mask = np.zeros(N_EMO, np.float32)
                 emo[28 + EKMAN_NAMES.index(d["emotion"])] = 1
                 emo_mask[28 : 28 + len(EKMAN)] = 1  # the Ekman block only
-            sent = None if intents_only else SENTIMENTS.index(d["sentiment"])
+            sent = SENTIMENTS.index(d["sentiment"])
             out.append(Record(d["text"], d["lang"], f"corpus_{d['lang']}", part, sent, y, m, emo, emo_mask,
                               meta={"id": d["id"], "channel": d["channel"], "sarcasm": d["sarcasm"],
                                     "mixed": d["mixed"], "file": path.name}))

