@@ -59,36 +59,46 @@ def score(gold: list[dict], tags: list[dict], fired: list[bool]) -> dict:
             "intents_micro_f1": round(2 * tp / max(1, 2 * tp + fp + fn), 3), "confusion": conf.tolist()}
 
 
+def measure(settings) -> tuple[dict, dict]:
+    """Run the pipeline on both files: (``score`` per ``en``, ``en_untouched``, ``ru``, ``ru_untouched``;
+    per language the rows and their tags, for listing errors)."""
+    from vocsvc.alerting import reasons_for
+    from vocsvc.analyzer import Analyzer
+
+    analyzer, seen, out, tagged = Analyzer(settings), touched(), {}, {}
+    for lang in ("en", "ru"):
+        gold = rows(lang)
+        tags = [t.to_dict() for t in analyzer.analyze([r["text"] for r in gold])]
+        fired = [bool(reasons_for(r["channel"], t, None, settings)) for r, t in zip(gold, tags)]
+        keep = [i for i, r in enumerate(gold) if r["id"] not in seen]
+        out[lang] = score(gold, tags, fired)
+        out[f"{lang}_untouched"] = score([gold[i] for i in keep], [tags[i] for i in keep], [fired[i] for i in keep])
+        tagged[lang] = (gold, tags)
+    return out, tagged
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encoder", default=None, help="default: the settings' encoder")
     ap.add_argument("--heads-dir", default=None, help="a folder holding sentiment/intent_cx/emotion heads")
     ap.add_argument("--errors", action="store_true", help="list every text whose sentiment was misread")
     args = ap.parse_args()
-    from vocsvc.alerting import reasons_for
-    from vocsvc.analyzer import Analyzer
     from vocsvc.settings import Settings
 
     kw = {k: v for k, v in (("encoder", args.encoder), ("heads_dir", args.heads_dir)) if v}
     settings = Settings(**kw)
-    analyzer = Analyzer(settings)
+    out, tagged = measure(settings)
     seen = touched()
     for lang in ("en", "ru"):
-        gold = rows(lang)
-        tags = [t.to_dict() for t in analyzer.analyze([r["text"] for r in gold])]
-        fired = [bool(reasons_for(r["channel"], t, None, settings)) for r, t in zip(gold, tags)]
-        clean = [i for i, r in enumerate(gold) if r["id"] not in seen]
-        for name, idx in (("all", range(len(gold))), ("untouched", clean)):
-            if name == "untouched" and len(clean) == len(gold):
-                continue
-            m = score([gold[i] for i in idx], [tags[i] for i in idx], [fired[i] for i in idx])
-            print(f"{lang} {name} ({m['rows']} rows, {settings.encoder}): sentiment macro-F1 {m['sentiment_macro_f1']:.3f} "
+        for key in (lang, f"{lang}_untouched"):
+            m = out[key]
+            print(f"{key} ({m['rows']} rows, {settings.encoder}): sentiment macro-F1 {m['sentiment_macro_f1']:.3f} "
                   f"(neg/neu/pos {' / '.join(f'{v:.3f}' for v in m['f1_per_class'])}), negative P "
                   f"{m['negative_precision']:.3f} R {m['negative_recall']:.3f}; alerts on negative posts "
                   f"{m['alert_share_negative']:.1%}, on the others {m['alert_share_other']:.1%}; intents micro-F1 "
                   f"{m['intents_micro_f1']:.3f}; confusion (gold rows neg/neu/pos) {m['confusion']}")
         if args.errors:
-            for r, t in zip(gold, tags):
+            for r, t in zip(*tagged[lang]):
                 if r["sentiment"] != t["sentiment"]["label"]:
                     mark = "*" if r["id"] in seen else " "
                     print(f" {mark}{r['sentiment'][:3]} -> {t['sentiment']['label'][:3]} {t['sentiment']['score']:+.2f}  "

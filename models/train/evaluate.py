@@ -129,21 +129,9 @@ def alert_share(encoder: str, rows: list[cxdata.Record]) -> dict:
 def dev_probe(encoder: str) -> dict:
     """``devprobe.score`` per language, on every row and on the rows no training brief paraphrased."""
     import devprobe
-    from vocsvc.alerting import reasons_for
-    from vocsvc.analyzer import Analyzer
     from vocsvc.settings import Settings
 
-    s = Settings(encoder=encoder)
-    analyzer, seen, out = Analyzer(s), devprobe.touched(), {}
-    for lang in ("en", "ru"):
-        gold = devprobe.rows(lang)
-        tags = [t.to_dict() for t in analyzer.analyze([r["text"] for r in gold])]
-        fired = [bool(reasons_for(r["channel"], t, None, s)) for r, t in zip(gold, tags)]
-        keep = [i for i, r in enumerate(gold) if r["id"] not in seen]
-        out[lang] = devprobe.score(gold, tags, fired)
-        out[f"{lang}_untouched"] = devprobe.score([gold[i] for i in keep], [tags[i] for i in keep],
-                                                  [fired[i] for i in keep])
-    return out
+    return devprobe.measure(Settings(encoder=encoder))[0]
 
 
 def run(encoder: str, sample: int | None) -> dict:
