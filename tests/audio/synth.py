@@ -58,7 +58,7 @@ def speak(text: str, role: str, lang: str, workdir: Path) -> np.ndarray:
         subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw if role == "customer" else out), text],
                        check=True, capture_output=True)
         if role == "customer":  # espeak's voices share one synthesiser; a pitch shift makes them two people
-            subprocess.run(["sox", str(raw), str(out), "pitch", "500"], check=True, capture_output=True)
+            subprocess.run(["sox", "-R", str(raw), str(out), "pitch", "500"], check=True, capture_output=True)
     else:
         txt = workdir / "in.txt"
         txt.write_text(text, encoding="utf-8")
@@ -66,7 +66,7 @@ def speak(text: str, role: str, lang: str, workdir: Path) -> np.ndarray:
         subprocess.run(["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", str(txt), "-o", str(raw)],
                        check=True, capture_output=True)
         if role == "customer":  # a second voice: pitch up
-            subprocess.run(["sox", str(raw), str(out), "pitch", "400"], check=True, capture_output=True)
+            subprocess.run(["sox", "-R", str(raw), str(out), "pitch", "400"], check=True, capture_output=True)
         else:
             raw.replace(out)
     return _read_wav(out)
