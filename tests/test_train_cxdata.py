@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models" / "train"))
 
@@ -18,7 +19,8 @@ def test_gap_filling_files_are_training_rows_only_and_general_files_keep_their_c
     parts = Counter((r.meta["file"], r.part) for r in rows)
     files = {f for f, _ in parts}
     gap = {f for f in files if Path(f).stem.endswith(cxdata.GAP_FILLERS)}
-    assert {"train_en_combos.jsonl", "train_ru_you.jsonl", "train_en_openers.jsonl", "train_ru_stance.jsonl"} <= gap
+    assert {"train_en_combos.jsonl", "train_ru_you.jsonl", "train_en_openers.jsonl", "train_ru_stance.jsonl",
+            "train_en_vent.jsonl", "train_ru_vent.jsonl"} <= gap
     assert all(parts[(f, "cal")] == 0 and parts[(f, "fit")] > 0 for f in gap)
     general = {f for f in files if f.startswith("train_") and f not in gap}
     assert general and all(0.08 < parts[(f, "cal")] / (parts[(f, "cal")] + parts[(f, "fit")]) < 0.22 for f in general)
@@ -56,8 +58,10 @@ def test_folded_heads_give_the_mean_of_their_members_logits():
     assert fold(members[:1]) is members[0]
 
 
-def test_dev_probe_tweets_are_valid_and_never_training_rows():
-    """models/data/dev_probe chooses between variants; it must stay out of every fit and cal row."""
+@pytest.mark.parametrize("probe, n", [("dev", 240), ("vent", 80)])
+def test_probes_are_valid_and_never_training_rows(probe, n):
+    """models/data/dev_probe chooses between variants and vent_probe measures one failure class (session 13); both
+    must stay out of every fit and cal row."""
     import cxdata
     import devprobe
 
@@ -66,11 +70,19 @@ def test_dev_probe_tweets_are_valid_and_never_training_rows():
 
     seen: dict[str, str] = {}
     for lang in ("en", "ru"):
-        problems, rows = validate.check_file(devprobe.PROBE / f"dev_{lang}_tweets.jsonl", seen)
-        assert not problems and len(rows) == 240
-        assert Counter(r["sentiment"] for r in rows) == {"negative": 80, "neutral": 80, "positive": 80}
-    dev = {cxdata._norm(r["text"]) for lang in ("en", "ru") for r in devprobe.rows(lang)}
-    assert not any(cxdata._norm(r.text) in dev for r in cxdata.corpus(("fit", "cal")))
+        problems, rows = validate.check_file(devprobe.MODELS / "data" / devprobe.FILES[probe].format(lang=lang), seen)
+        assert not problems and len(rows) == n
+        if probe == "dev":
+            assert Counter(r["sentiment"] for r in rows) == {"negative": 80, "neutral": 80, "positive": 80}
+        else:
+            assert Counter(r["sentiment"] for r in rows) == {"negative": 40, "neutral": 20, "positive": 20}
+
+    def key(text: str) -> str:  # "@Brand 🤬🤬" and "@Brand 👋" are two texts, though their words are the same
+        words = cxdata._norm(text)
+        return words if " " in words else text.lower().strip()
+
+    texts = {key(r["text"]) for lang in ("en", "ru") for r in devprobe.rows(lang, probe)}
+    assert not any(key(r.text) in texts for r in cxdata.corpus(("fit", "cal")))
 
 
 def test_dev_probe_score_counts_false_alarms_and_intents():

@@ -3,6 +3,7 @@
     python models/train/devprobe.py                                   # the default encoder and its shipped heads
     python models/train/devprobe.py --encoder usem3
     python models/train/devprobe.py --heads-dir /tmp/variant/heads/e5cx --errors   # a variant; list misread texts
+    python models/train/devprobe.py --probe vent                      # the venting probe (models/data/vent_probe/)
 
 Prints per language: sentiment macro-F1 (and per class), precision and recall of negative, the share of negative
 posts that raise a 72-hour alert and of the other posts that raise one anyway (false alarms for the social-care
@@ -21,18 +22,21 @@ import numpy as np
 from common import MODELS
 
 PROBE = MODELS / "data" / "dev_probe"
+# name -> file of one language: the dev probe (a cross-section of mentions) and, since session 13, the venting probe
+# (rude or rhetorical posts with no problem described, and controls in the same words; its README says why)
+FILES = {"dev": "dev_probe/dev_{lang}_tweets.jsonl", "vent": "vent_probe/vent_{lang}.jsonl"}
 LABELS = ("negative", "neutral", "positive")
 
 
 def touched() -> set[str]:
-    """Ids of rows a training brief later paraphrased (``touched.txt``): their scores are not clean."""
+    """Ids of dev-probe rows a training brief later paraphrased (``touched.txt``): their scores are not clean."""
     path = PROBE / "touched.txt"
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     return {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
 
 
-def rows(lang: str) -> list[dict]:
-    path = PROBE / f"dev_{lang}_tweets.jsonl"
+def rows(lang: str, probe: str = "dev") -> list[dict]:
+    path = MODELS / "data" / FILES[probe].format(lang=lang)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -59,15 +63,15 @@ def score(gold: list[dict], tags: list[dict], fired: list[bool]) -> dict:
             "intents_micro_f1": round(2 * tp / max(1, 2 * tp + fp + fn), 3), "confusion": conf.tolist()}
 
 
-def measure(settings) -> tuple[dict, dict]:
-    """Run the pipeline on both files: (``score`` per ``en``, ``en_untouched``, ``ru``, ``ru_untouched``;
+def measure(settings, probe: str = "dev") -> tuple[dict, dict]:
+    """Run the pipeline on both files of ``probe``: (``score`` per ``en``, ``en_untouched``, ``ru``, ``ru_untouched``;
     per language the rows and their tags, for listing errors)."""
     from vocsvc.alerting import reasons_for
     from vocsvc.analyzer import Analyzer
 
     analyzer, seen, out, tagged = Analyzer(settings), touched(), {}, {}
     for lang in ("en", "ru"):
-        gold = rows(lang)
+        gold = rows(lang, probe)
         tags = [t.to_dict() for t in analyzer.analyze([r["text"] for r in gold])]
         fired = [bool(reasons_for(r["channel"], t, None, settings)) for r, t in zip(gold, tags)]
         keep = [i for i, r in enumerate(gold) if r["id"] not in seen]
@@ -82,12 +86,13 @@ def main() -> None:
     ap.add_argument("--encoder", default=None, help="default: the settings' encoder")
     ap.add_argument("--heads-dir", default=None, help="a folder holding sentiment/intent_cx/emotion heads")
     ap.add_argument("--errors", action="store_true", help="list every text whose sentiment was misread")
+    ap.add_argument("--probe", choices=sorted(FILES), default="dev")
     args = ap.parse_args()
     from vocsvc.settings import Settings
 
     kw = {k: v for k, v in (("encoder", args.encoder), ("heads_dir", args.heads_dir)) if v}
     settings = Settings(**kw)
-    out, tagged = measure(settings)
+    out, tagged = measure(settings, args.probe)
     seen = touched()
     for lang in ("en", "ru"):
         for key in (lang, f"{lang}_untouched"):
