@@ -166,6 +166,13 @@ class WhisperRunner:
         # Two workers with half the cores each: a stereo call's channels decode side by side (beam search has
         # sequential steps that one decode cannot spread over both cores).
         workers = 2 if cores >= 2 else 1
+        # Temperature fallback samples. CTranslate2 seeds each decoding thread's generator once, at its first
+        # sample, from this seed: a fresh process gives the same audio the same transcript, but in a long-running
+        # worker a fallback's samples depend on what that thread sampled before (calling this again per decode,
+        # as we did, changed nothing).
+        import ctranslate2
+
+        ctranslate2.set_random_seed(0)
         return WhisperModel(path, device="cpu", compute_type=self.opts.compute_type,
                             cpu_threads=max(1, cores // workers), num_workers=workers)
 
@@ -214,10 +221,7 @@ class WhisperRunner:
         """
         if float(np.abs(audio).max(initial=0.0)) < 1e-4:
             return [], 0  # digital silence: nothing to decode, nothing to invent
-        import ctranslate2
-
         model = self.model  # loaded once (cached_property) before decoding
-        ctranslate2.set_random_seed(0)  # temperature fallback samples: the same audio, the same transcript
         # Two decodes may run at once (the model has num_workers=2): no lock here.
         x = level(audio)
         segs, _info = model.transcribe(
