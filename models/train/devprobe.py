@@ -63,13 +63,13 @@ def score(gold: list[dict], tags: list[dict], fired: list[bool]) -> dict:
             "intents_micro_f1": round(2 * tp / max(1, 2 * tp + fp + fn), 3), "confusion": conf.tolist()}
 
 
-def measure(settings, probe: str = "dev") -> tuple[dict, dict]:
-    """Run the pipeline on both files of ``probe``: (``score`` per ``en``, ``en_untouched``, ``ru``, ``ru_untouched``;
-    per language the rows and their tags, for listing errors)."""
+def measure(settings, probe: str = "dev", analyzer=None) -> tuple[dict, dict]:
+    """Run the pipeline (``analyzer``, or one built from ``settings``) on both files of ``probe``: (``score`` per
+    ``en``, ``en_untouched``, ``ru``, ``ru_untouched``; per language the rows and their tags, for listing errors)."""
     from vocsvc.alerting import reasons_for
     from vocsvc.analyzer import Analyzer
 
-    analyzer, seen, out, tagged = Analyzer(settings), touched(), {}, {}
+    analyzer, seen, out, tagged = analyzer or Analyzer(settings), touched(), {}, {}
     for lang in ("en", "ru"):
         gold = rows(lang, probe)
         tags = [t.to_dict() for t in analyzer.analyze([r["text"] for r in gold])]

@@ -29,6 +29,7 @@ import json
 import sys
 import time
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import yaml
@@ -116,25 +117,32 @@ def emotion_metrics(head: Head, X: np.ndarray, T: np.ndarray) -> dict:
             "per_label_f1": {lab: round(float(f), 3) for lab, f in zip(head.labels, per)}, "rows": int(len(T))}
 
 
-def alert_share(encoder: str, rows: list[cxdata.Record]) -> dict:
-    """Run the whole pipeline on the negative public posts of our test files and apply the alert rule."""
-    from vocsvc.alerting import reasons_for
+@lru_cache(maxsize=2)
+def pipeline(encoder: str):
+    """The whole pipeline for ``encoder``, built once per run (alerts and both probes use it)."""
     from vocsvc.analyzer import Analyzer
     from vocsvc.settings import Settings
 
-    s = Settings(encoder=encoder)
+    return Analyzer(Settings(encoder=encoder))
+
+
+def alert_share(encoder: str, rows: list[cxdata.Record]) -> dict:
+    """Run the whole pipeline on the negative public posts of our test files and apply the alert rule."""
+    from vocsvc.alerting import reasons_for
+
+    a = pipeline(encoder)
     neg = [r for r in rows if r.meta.get("channel") in ("social", "review") and r.sentiment == 0]
-    tags = Analyzer(s).analyze([r.text for r in neg])
-    fired = [bool(reasons_for(r.meta["channel"], t.to_dict(), None, s)) for r, t in zip(neg, tags)]
+    tags = a.analyze([r.text for r in neg])
+    fired = [bool(reasons_for(r.meta["channel"], t.to_dict(), None, a.settings)) for r, t in zip(neg, tags)]
     return {"negative_public_posts": len(neg), "alert_share": round(float(np.mean(fired)) if fired else 0.0, 4)}
 
 
 def dev_probe(encoder: str, probe: str = "dev") -> dict:
     """``devprobe.score`` per language, on every row and on the rows no training brief paraphrased."""
     import devprobe
-    from vocsvc.settings import Settings
 
-    return devprobe.measure(Settings(encoder=encoder), probe)[0]
+    a = pipeline(encoder)
+    return devprobe.measure(a.settings, probe, a)[0]
 
 
 def run(encoder: str, sample: int | None) -> dict:
