@@ -144,6 +144,29 @@ class Analyzer:
             products += [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
         return EntityRecognizer(EntityOptions(tuple(products)), self.lemmatizer)
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """Names the tagging model: changes when anything that decides a text's tags changes (the package version,
+        the encoder and its adapter, the heads, the user's intents, the category lexicon, the languages, entities on
+        or off). Stored with every tagged mention, so ``vocsvc retag`` finds what an older model tagged. Read from
+        the files, without loading a model (hashing the 3 MB adapter takes milliseconds)."""
+        import hashlib
+
+        from vocsvc import __version__
+
+        s = self.settings
+        h = hashlib.sha256(f"{__version__}|{s.encoder}|{','.join(s.languages)}|{s.entities}".encode())
+        files = [self.heads_dir / f"{n}.{x}" for n in ("sentiment", "emotion") for x in ("json", "npz")]
+        files += [Path(s.intents_file)] if s.intents_file else [self.heads_dir / f"intent_cx.{x}"
+                                                                for x in ("json", "npz")]
+        files.append(Path(s.categories_lexicon or (s.models_dir / "lexicons" / "categories.yaml")))
+        if s.encoder == "e5cx":
+            files.append(Path(s.encoder_adapter or s.models_dir / "adapters" / "e5cx.safetensors"))
+        for f in files:
+            h.update(f.name.encode())
+            h.update(f.read_bytes() if f.exists() else b"-")
+        return f"{s.encoder}-{h.hexdigest()[:16]}"
+
     def warmup(self) -> None:
         """Load every model now (a server calls this at start-up rather than on the first request)."""
         self.analyze(["warm up", "прогрев"])

@@ -296,6 +296,28 @@ def _cmd_themes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_retag(args: argparse.Namespace) -> int:
+    from vocsvc.service.core import Service
+    from vocsvc.service.retag import count_stale, retag
+    from vocsvc.settings import get_settings
+    from vocsvc.store.migrate import check_migrated
+
+    svc = Service(get_settings(), run_workers=False)
+    check_migrated(svc.engine)
+    if args.check:
+        n = count_stale(svc.engine, svc.analyzer)
+        print(json.dumps({"model": svc.analyzer.fingerprint, "stale": n}))
+        return 1 if n else 0
+
+    def progress(rep) -> None:
+        print(f"vocsvc retag: {rep.retagged + rep.errors + rep.skipped}/{rep.stale_before}", file=sys.stderr)
+
+    rep = retag(svc.engine, svc.analyzer, svc.settings, svc.clock.now(), args.limit, not args.no_alerts,
+                progress if args.verbose or sys.stderr.isatty() else None)
+    print(json.dumps(rep.to_dict()))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -462,6 +484,15 @@ def build_parser() -> argparse.ArgumentParser:
     thsub = th.add_subparsers(dest="themes_command", required=True)
     thsub.add_parser("discover", help="re-discover themes over every stored embedding (ids of matches stay)")
     th.set_defaults(func=_cmd_themes)
+    rt = sub.add_parser("retag", help="re-tag the mentions an older model tagged (after a model change)",
+                        description="Runs the current pipeline over every tagged mention whose stored model "
+                        "fingerprint differs, one batch per transaction (stop it any time; a rerun goes on where it "
+                        "stopped). Rollups, labels and themes follow; a mention that now needs a reply within its "
+                        "SLA gets an alert; existing alerts stay. Prints a JSON report.")
+    rt.add_argument("--check", action="store_true", help="only count them (exit 1 when there are some)")
+    rt.add_argument("--limit", type=int, default=None, help="retag at most this many")
+    rt.add_argument("--no-alerts", action="store_true", help="open no alerts (count them as needs_reply)")
+    rt.set_defaults(func=_cmd_retag)
     dm = sub.add_parser("demo", help="demo data: synthetic mentions and calls of a fictional operator (examples/demo)")
     dmsub = dm.add_subparsers(dest="demo_command", required=True)
     dml = dmsub.add_parser("load", help="load the demo mentions and calls (idempotent: a second load adds nothing)",

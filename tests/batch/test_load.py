@@ -26,6 +26,9 @@ def test_load_is_idempotent_and_keeps_embeddings(tmp_path, review_texts, fast_se
     with eng.connect() as c:
         rows = c.execute(sa.select(mentions).order_by(mentions.c.external_id)).all()
     assert len(rows) == 59 and {r.state for r in rows} == {"tagged"} and {r.source for r in rows} == {"batch"}
+    from vocsvc.analyzer import Analyzer
+
+    assert {r.model for r in rows} == {Analyzer(fast_settings).fingerprint}  # retag knows which model tagged them
     r0 = next(r for r in rows if r.external_id == "r0")
     assert json.loads(r0.tags)["lang"] == r0.lang and r0.sentiment in ("positive", "neutral", "negative")
     X = unpack_vectors([r.embedding for r in rows])

@@ -93,27 +93,8 @@ def _assert_exact(engine, now):
     assert nonempty.overall.volume > 0 and len(nonempty.groups) > 1  # not vacuous
 
 
-def _snapshot(engine):
-    from vocsvc.store.schema import metric_rollup, theme_day_rollup, theme_rollup
-
-    out = {}
-    with engine.connect() as c:
-        for t in (metric_rollup, theme_rollup, theme_day_rollup):
-            counters = [col for col in t.c if not col.primary_key]
-            out[t.name] = sorted(tuple(r) for r in c.execute(sa.select(t)) if any(r._mapping[col.name] for col in counters))
-    return out
-
-
-def _assert_rebuild_equal(engine):
-    from vocsvc.store.rollups import rebuild
-
-    before = _snapshot(engine)
-    rebuild(engine)
-    assert _snapshot(engine) == before
-
-
 @pytest.mark.slow
-def test_rollups_equal_a_full_recount(db_url, analyzer, settings):
+def test_rollups_equal_a_full_recount(db_url, analyzer, settings, assert_rebuild_equal):
     from vocsvc.service.themes import rediscover, stats
     from vocsvc.store.db import engine_for
     from vocsvc.store.migrate import upgrade
@@ -128,7 +109,7 @@ def test_rollups_equal_a_full_recount(db_url, analyzer, settings):
     _tag_some(eng, analyzer, s, now, k=70)
     _add_call(eng, analyzer, 1, T0 - timedelta(days=2, hours=3))
     _assert_exact(eng, now)
-    _assert_rebuild_equal(eng)
+    assert_rebuild_equal(eng)
     themed = stats(eng, T0 - timedelta(days=30), T0 + timedelta(days=1))
     assert themed.themes and themed.total > themed.unthemed  # theme counters are really exercised
     rediscover(eng, s, now)
@@ -136,7 +117,7 @@ def test_rollups_equal_a_full_recount(db_url, analyzer, settings):
     _tag_some(eng, analyzer, s, now)
     _add_call(eng, analyzer, 2, T0 - timedelta(hours=5))
     _assert_exact(eng, now)
-    _assert_rebuild_equal(eng)
+    assert_rebuild_equal(eng)
 
 
 def test_migration_counts_existing_rows(db_url):

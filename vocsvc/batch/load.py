@@ -7,11 +7,12 @@ history: they get no 72-hour alerts (those are for live mentions through the API
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
-from vocsvc.batch.local import EMB_DIR
+from vocsvc.batch.local import EMB_DIR, MANIFEST
 from vocsvc.batch.schema import row_to_dict
 from vocsvc.clock import utcnow
 from vocsvc.service.mentions import new_mention, sha256_text
@@ -29,6 +30,10 @@ def load_results(out: Path, settings: Settings, source: str = "batch", channel: 
     eng = engine_for(settings.database_url)
     check_migrated(eng)
     model = current_model(eng)
+    manifest = Path(out) / MANIFEST
+    # the model that tagged these shards; None (an older run's manifest): retag will redo them
+    tagged_by = json.loads(manifest.read_text(encoding="utf-8")).get("models", {}).get("fingerprint") \
+        if manifest.exists() else None
     now = utcnow()
     new = existing = 0
     for shard in sorted(Path(out).glob("part-*.parquet")):
@@ -48,7 +53,8 @@ def load_results(out: Path, settings: Settings, source: str = "batch", channel: 
                     state="tagged", tagged=TagUpdate(
                         lang=r["lang"], sentiment=r["sentiment"], sentiment_score=r["sentiment_score"],
                         emotion=r["emotion"], intent=r["intent"], tags=tags,
-                        embedding=pack_vector(X[k]) if X is not None else None, theme_id=themes[k])))
+                        embedding=pack_vector(X[k]) if X is not None else None, theme_id=themes[k],
+                        model=tagged_by)))
             res = store.insert(eng, items)
             n = sum(r.created for r in res)
             new += n

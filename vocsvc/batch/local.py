@@ -347,9 +347,12 @@ def model_versions(settings: Settings) -> dict:
     """What produced the tags: the encoder, the packages and the sha256 of each shipped head."""
     from importlib.metadata import PackageNotFoundError, version
 
+    from vocsvc.analyzer import Analyzer
     from vocsvc.registry import load_registry
 
-    out: dict = {"encoder": settings.encoder, "heads": {}, "packages": {}}
+    # the fingerprint a service stores with each mention (vocsvc batch --load): retag knows these rows' model
+    out: dict = {"encoder": settings.encoder, "fingerprint": Analyzer(settings).fingerprint, "heads": {},
+                 "packages": {}}
     try:
         roles = load_registry(settings.models_dir)["roles"]
     except Exception:

@@ -49,11 +49,14 @@ class Service:
 
     def start(self, warmup: bool = True) -> None:
         from vocsvc.service.recovery import recover
+        from vocsvc.store.mentions import models_other_than
         from vocsvc.store.migrate import check_migrated
 
         limit_malloc_arenas()  # before the models' and the server's threads exist
         check_migrated(self.engine)  # refuse an unmigrated database, with the command that fixes it
         recover(self.settings, self.engine, self.queue, self.clock.now())  # what a killed predecessor left
+        if models_other_than(self.engine, self.analyzer.fingerprint):  # a few index seeks, not a count
+            log.warning("some mentions were tagged by another model than this one; `vocsvc retag` re-tags them")
         if warmup:
             self.analyzer.warmup()
         self.models_ready = True

@@ -23,7 +23,7 @@ from vocsvc.store.db import pack_vector
 from vocsvc.store.mentions import MentionFilter
 from vocsvc.store.rollups import Deltas
 from vocsvc.store.rows import ExportRow, Ingested, MentionRow, NewMention, TagUpdate
-from vocsvc.types import CHANNELS, RowError
+from vocsvc.types import CHANNELS, RowError, Tags
 
 __all__ = ["Author", "MentionIn", "MentionFilter", "ingest", "tag", "new_mention", "get", "page", "export"]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]  # the one channel list, as a request type
@@ -102,6 +102,18 @@ def ingest(engine: sa.Engine, items: list[MentionIn], now: datetime) -> list[Ing
     return store.insert(engine, rows)
 
 
+def tag_update(row: MentionRow, res: Tags, embedding, theme_id: str | None, settings, model: str) -> TagUpdate:
+    """What tagging (and retagging) writes for one analysed mention."""
+    tags = res.to_dict()
+    tags["pii"] = row.pii or tags["pii"]  # found at ingest, in the original text
+    return TagUpdate(
+        lang=row.lang_hint if row.lang_hint in settings.languages else res.lang,
+        sentiment=res.sentiment.label if res.sentiment else None,
+        sentiment_score=res.sentiment.score if res.sentiment else None, emotion=res.emotion,
+        intent=res.intents[0].label if res.intents else None, tags=tags, embedding=pack_vector(embedding),
+        theme_id=theme_id, model=model)
+
+
 def tag(engine: sa.Engine, analyzer, settings, now: datetime, ids: list[str] | None = None) -> int:
     """Tag pending mentions (these ids, or the oldest pending ones); returns how many this call tagged.
     Alerts, their webhooks and the rollups change in the same transaction as the tags, so a tagged negative post
@@ -119,18 +131,11 @@ def tag(engine: sa.Engine, analyzer, settings, now: datetime, ids: list[str] | N
             if isinstance(res, RowError):
                 store.mark_failed(c, row.id, res.error)
                 continue
-            tags = res.to_dict()
-            tags["pii"] = row.pii or tags["pii"]  # found at ingest, in the original text
-            update = TagUpdate(
-                lang=row.lang_hint if row.lang_hint in settings.languages else res.lang,
-                sentiment=res.sentiment.label if res.sentiment else None,
-                sentiment_score=res.sentiment.score if res.sentiment else None, emotion=res.emotion,
-                intent=res.intents[0].label if res.intents else None, tags=tags,
-                embedding=pack_vector(analysis.embeddings[k]), theme_id=theme_ids[k])
+            update = tag_update(row, res, analysis.embeddings[k], theme_ids[k], settings, analyzer.fingerprint)
             if not store.save_tags(c, row, update, deltas):
                 continue  # tagged by a concurrent run
             done += 1
-            alerts.consider(c, row, tags, settings, now)
+            alerts.consider(c, row, update.tags, settings, now)
         deltas.apply(c)
     return done
 

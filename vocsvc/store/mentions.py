@@ -38,7 +38,7 @@ def _values(m: NewMention) -> dict:
 def _tag_values(t: TagUpdate) -> dict:
     return {"lang": t.lang, "sentiment": t.sentiment, "sentiment_score": t.sentiment_score, "emotion": t.emotion,
             "intent": t.intent, "tags": json.dumps(t.tags, ensure_ascii=False), "embedding": t.embedding,
-            "theme_id": t.theme_id}
+            "theme_id": t.theme_id, "model": t.model}
 
 
 def labels_of(mention_id: str, tags: dict) -> list[dict]:
@@ -119,6 +119,72 @@ def save_tags(conn, row: MentionRow, t: TagUpdate, deltas: Deltas) -> bool:
     deltas.mention(**common, lang=row.lang, sentiment=None, state="pending", theme_id=None, sign=-1)
     deltas.mention(**common, lang=t.lang, sentiment=t.sentiment, state="tagged", theme_id=t.theme_id)
     return True
+
+
+def _stale(model: str):
+    m = mentions.c.model
+    return sa.and_(mentions.c.state == "tagged", sa.or_(m.is_(None), m != model))
+
+
+def models_other_than(engine: sa.Engine, model: str) -> list[str | None]:
+    """The other fingerprints that tagged stored mentions (None: tagged before migration 0011), each found by one
+    seek in ix_mentions_model: a start-up probe costs the same at a million mentions as at ten."""
+    m = mentions.c.model
+    out: list[str | None] = []
+    with engine.connect() as c:
+        if c.execute(sa.select(mentions.c.id).where(m.is_(None), mentions.c.state == "tagged").limit(1)).first():
+            out.append(None)
+        prev = None
+        while (v := c.execute(sa.select(sa.func.min(m)).where(m > prev if prev is not None else m.is_not(None)))
+               .scalar()) is not None:
+            if v != model:  # only tagging sets a fingerprint: these rows are tagged
+                out.append(v)
+            prev = v
+    return out
+
+
+def tagged_by(engine: sa.Engine, model: str | None, after_id: str = "", limit: int = 256) -> list[MentionRow]:
+    """Mentions this model tagged (None: before migration 0011), in id order after ``after_id``: one range of
+    ix_mentions_model (model, state, id) per page, so a pass over millions reads each row once."""
+    m = mentions.c.model
+    q = (sa.select(*_NO_EMBEDDING).where(m.is_(None) if model is None else m == model, mentions.c.state == "tagged",
+                                         mentions.c.id > after_id).order_by(mentions.c.id).limit(limit))
+    with engine.connect() as c:
+        return [MentionRow.from_row(r) for r in c.execute(q)]
+
+
+def count_stale(engine: sa.Engine, model: str) -> int:
+    """How many tagged mentions another model tagged (a scan of the tagged ones: for `vocsvc retag`, not requests)."""
+    with engine.connect() as c:
+        return c.execute(sa.select(sa.func.count()).select_from(mentions).where(_stale(model))).scalar()
+
+
+def retag(conn, row: MentionRow, t: TagUpdate, deltas: Deltas) -> bool:
+    """Replace a tagged mention's tags, only if nobody changed them since ``row`` was read (False: a concurrent
+    retag or a deletion got there first); its labels and its counts move with it."""
+    upd = conn.execute(mentions.update().where(
+        mentions.c.id == row.id, mentions.c.state == "tagged",
+        mentions.c.model.is_(None) if row.model is None else mentions.c.model == row.model,
+    ).values(**_tag_values(t)))
+    if upd.rowcount != 1:
+        return False
+    conn.execute(mention_labels.delete().where(mention_labels.c.mention_id == row.id))
+    labels = labels_of(row.id, t.tags)
+    if labels:
+        conn.execute(mention_labels.insert(), labels)
+    common = {"created_at": row.created_at, "channel": row.channel, "source": row.source, "product": row.product,
+              "nps": row.nps, "rating": row.rating, "state": "tagged"}
+    deltas.mention(**common, lang=row.lang, sentiment=row.sentiment, theme_id=row.theme_id, sign=-1)
+    deltas.mention(**common, lang=t.lang, sentiment=t.sentiment, theme_id=t.theme_id)
+    return True
+
+
+def alerted(conn, ids: list[str]) -> set[str]:
+    """Which of these mentions already belong to an alert."""
+    if not ids:
+        return set()
+    q = sa.select(alert_mentions.c.mention_id).where(alert_mentions.c.mention_id.in_(ids))
+    return {r.mention_id for r in conn.execute(q)}
 
 
 def get(engine: sa.Engine, mention_id: str) -> MentionRow | None:

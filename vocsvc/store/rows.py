@@ -51,6 +51,7 @@ class TagUpdate:
     tags: dict
     embedding: bytes | None
     theme_id: str | None
+    model: str | None = None  # Analyzer.fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +92,15 @@ class MentionRow:
     intent: str | None
     tags: dict | None
     theme_id: str | None
+    model: str | None = None  # the fingerprint of the model that tagged it; None: before migration 0011
 
     @classmethod
     def from_row(cls, r) -> MentionRow:
         return cls(r.id, r.source, r.external_id, r.channel, r.created_at, r.ingested_at, r.author_handle,
                    r.author_followers, bool(r.author_is_vip), r.rating, r.nps, r.product, r.customer_id, r.url,
                    r.lang_hint, r.text_redacted, r.text_sha256, _json(r.pii, []), r.state, r.error, r.lang,
-                   r.sentiment, r.sentiment_score, r.emotion, r.intent, _json(r.tags), r.theme_id)
+                   r.sentiment, r.sentiment_score, r.emotion, r.intent, _json(r.tags), r.theme_id,
+                   getattr(r, "model", None))
 
 
 @dataclass(slots=True)

@@ -84,6 +84,7 @@ mentions = sa.Table(
     sa.Column("tags", sa.Text),  # the analyze JSON contract
     sa.Column("embedding", sa.LargeBinary),
     sa.Column("theme_id", sa.String(32)),
+    sa.Column("model", sa.String(64)),  # Analyzer.fingerprint of the model that tagged it (0011; None: older)
     sa.UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
     sa.Index("ix_mentions_created_at", "created_at"),
     sa.Index("ix_mentions_state", "state"),
@@ -93,6 +94,8 @@ mentions = sa.Table(
     sa.Index("ix_mentions_stats", "state", "created_at", "theme_id", "sentiment", "channel", "lang", "product", "nps",
              "rating"),
     sa.Index("ix_mentions_theme_created", "theme_id", "created_at"),
+    # what another model tagged, in id order (vocsvc retag), and which models those were (a start-up probe)
+    sa.Index("ix_mentions_model", "model", "state", "id"),
     sa.Index("ix_mentions_theme_scores", "theme_id", "created_at", "nps", "rating", "channel", "lang", "product",
              sqlite_where=sa.text("nps IS NOT NULL OR rating IS NOT NULL"),  # NPS / CSAT impact per theme,
              postgresql_where=sa.text("nps IS NOT NULL OR rating IS NOT NULL")),  # index-only over answers
