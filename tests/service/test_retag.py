@@ -134,8 +134,8 @@ def test_retag_moves_every_stale_mention_to_the_new_model(db_url, analyzer, sett
 
 
 def test_retag_writes_nothing_over_a_concurrent_change(analyzer, settings, tmp_path):
-    """The update is conditional on the fingerprint that was read: a row another run retagged meanwhile is skipped
-    and counted nowhere twice."""
+    """The update is conditional on what was read: a row another run retagged, or whose theme moved, meanwhile is
+    skipped (and counted nowhere twice)."""
     from vocsvc.service.mentions import tag_update
     from vocsvc.store import mentions as store
     from vocsvc.store.rollups import Deltas
@@ -153,6 +153,16 @@ def test_retag_writes_nothing_over_a_concurrent_change(analyzer, settings, tmp_p
     with eng.begin() as c:  # the same read again: its fingerprint is gone
         assert not store.retag(c, row, tag_update(row, res, np.zeros(384), None, settings, "model-c"), deltas)
     assert store.get(eng, row.id).model == "model-b"
+
+    # a theme merge between the read and the write: the write would uncount the mention from the wrong theme
+    from vocsvc.store.schema import mentions
+
+    row = store.get(eng, row.id)
+    with eng.begin() as c:
+        c.execute(mentions.update().where(mentions.c.id == row.id).values(theme_id="merged-into"))
+    with eng.begin() as c:
+        assert not store.retag(c, row, tag_update(row, res, np.zeros(384), None, settings, "model-d"), deltas)
+    assert store.get(eng, row.id).model == "model-b"  # still stale for the next run
 
 
 @pytest.mark.slow

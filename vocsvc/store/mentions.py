@@ -160,12 +160,16 @@ def count_stale(engine: sa.Engine, model: str) -> int:
 
 
 def retag(conn, row: MentionRow, t: TagUpdate, deltas: Deltas) -> bool:
-    """Replace a tagged mention's tags, only if nobody changed them since ``row`` was read (False: a concurrent
-    retag or a deletion got there first); its labels and its counts move with it."""
+    """Replace a tagged mention's tags, only if nothing that its counts depend on changed since ``row`` was read
+    (False: a concurrent retag, a theme re-discovery or merge, a deletion got there first; it stays stale for the
+    next run); its labels and its counts move with it."""
+    def same(col, v):
+        return col.is_(None) if v is None else col == v
+
+    m = mentions.c
     upd = conn.execute(mentions.update().where(
-        mentions.c.id == row.id, mentions.c.state == "tagged",
-        mentions.c.model.is_(None) if row.model is None else mentions.c.model == row.model,
-    ).values(**_tag_values(t)))
+        m.id == row.id, m.state == "tagged", same(m.model, row.model), same(m.theme_id, row.theme_id),
+        same(m.sentiment, row.sentiment), same(m.lang, row.lang)).values(**_tag_values(t)))
     if upd.rowcount != 1:
         return False
     conn.execute(mention_labels.delete().where(mention_labels.c.mention_id == row.id))
