@@ -151,11 +151,14 @@ class Analyzer:
         or off). Stored with every tagged mention, so ``vocsvc retag`` finds what an older model tagged. Read from
         the files, without loading a model (hashing the 3 MB adapter takes milliseconds)."""
         import hashlib
+        from importlib.metadata import PackageNotFoundError, version
 
-        from vocsvc import __version__
-
+        try:  # the installed distribution's version (importing vocsvc.__version__ here would be an import cycle)
+            release = version("vocsvc")
+        except PackageNotFoundError:
+            release = "source"
         s = self.settings
-        h = hashlib.sha256(f"{__version__}|{s.encoder}|{','.join(s.languages)}|{s.entities}".encode())
+        h = hashlib.sha256(f"{release}|{s.encoder}|{','.join(s.languages)}|{s.entities}".encode())
         files = [self.heads_dir / f"{n}.{x}" for n in ("sentiment", "emotion") for x in ("json", "npz")]
         files += [Path(s.intents_file)] if s.intents_file else [self.heads_dir / f"intent_cx.{x}"
                                                                 for x in ("json", "npz")]
